@@ -1,0 +1,1 @@
+"""vpnrouter.esp"""
