@@ -1,1 +1,85 @@
-"""vpnrouter.wire"""
+"""vpnrouter.wire: the sans-I/O ISAKMP codec (RFC 2408/2407/2409, RFC 3947, XAuth/Mode Config).
+
+Decoding raises :class:`DecodeError` and nothing else; see :mod:`.message` for the entry points.
+"""
+
+from .attributes import (
+    DataAttribute,
+    cfg_attribute,
+    find_attribute,
+    ipsec_attribute,
+    make_attribute,
+    phase1_attribute,
+)
+from .errors import DecodeError, EncodeError
+from .header import Header, decode_header, encode_header
+from .message import (
+    DecodedPayloads,
+    Message,
+    decode_message,
+    decode_payloads,
+    encode_message,
+    encode_payload,
+    encode_payloads,
+    first_payload_type,
+)
+from .payloads import (
+    AttributePayload,
+    CertPayload,
+    CertRequestPayload,
+    DeletePayload,
+    HashPayload,
+    IdPayload,
+    KePayload,
+    NatDPayload,
+    NatOaPayload,
+    NoncePayload,
+    NotifyPayload,
+    Payload,
+    Proposal,
+    SaPayload,
+    SigPayload,
+    Transform,
+    UnknownPayload,
+    VendorIdPayload,
+)
+
+__all__ = [
+    "AttributePayload",
+    "CertPayload",
+    "CertRequestPayload",
+    "DataAttribute",
+    "DecodeError",
+    "DecodedPayloads",
+    "DeletePayload",
+    "EncodeError",
+    "HashPayload",
+    "Header",
+    "IdPayload",
+    "KePayload",
+    "Message",
+    "NatDPayload",
+    "NatOaPayload",
+    "NoncePayload",
+    "NotifyPayload",
+    "Payload",
+    "Proposal",
+    "SaPayload",
+    "SigPayload",
+    "Transform",
+    "UnknownPayload",
+    "VendorIdPayload",
+    "cfg_attribute",
+    "decode_header",
+    "decode_message",
+    "decode_payloads",
+    "encode_header",
+    "encode_message",
+    "encode_payload",
+    "encode_payloads",
+    "find_attribute",
+    "first_payload_type",
+    "ipsec_attribute",
+    "make_attribute",
+    "phase1_attribute",
+]
