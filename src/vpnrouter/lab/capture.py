@@ -1,0 +1,286 @@
+"""Packet captures in lab namespaces with tshark, and what a capture shows.
+
+`Capture` runs ``tshark -i IF -w FILE -f FILTER`` inside a namespace (bounded by an autostop
+duration), waits until it is capturing, and stops it by PID (SIGINT to its process group, so
+its dumpcap child flushes the file). `read_packets` and `summarize` read a pcap back with
+``tshark -r FILE -T fields`` and sort every IPv4 packet into one kind: ISAKMP (UDP 500, or UDP
+4500 with the non-ESP marker), ESP (IP protocol 50), ESP in UDP (RFC 3948), NAT-T keepalive,
+or clear ICMP / TCP / UDP. UDP port 4500 is decoded as RFC 3948 encapsulation.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import signal
+import time
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from vpnrouter.lab.netns import LabError, LabProcess, Topology, run
+
+TSHARK = "tshark"
+READY_TIMEOUT = 10.0
+MAX_DURATION = 600  # seconds; tshark's own autostop, in case nobody stops it
+NATT_PORT = 4500
+
+KINDS = (
+    "isakmp",
+    "esp",
+    "esp_udp",
+    "natt_keepalive",
+    "icmp",
+    "tcp",
+    "udp",
+    "other",
+)
+IPSEC_KINDS = frozenset({"isakmp", "esp", "esp_udp", "natt_keepalive"})
+CLEAR_KINDS = frozenset({"icmp", "tcp", "udp", "other"})
+
+FIELDS = (
+    "frame.number",
+    "frame.time_relative",
+    "ip.src",
+    "ip.dst",
+    "frame.protocols",
+    "udp.srcport",
+    "udp.dstport",
+    "esp.spi",
+    "icmp.type",
+)
+
+
+@dataclass(frozen=True)
+class Packet:
+    number: int
+    time: float
+    src: str
+    dst: str
+    protocols: tuple[str, ...]
+    sport: int | None
+    dport: int | None
+    esp_spi: int | None
+    icmp_type: int | None
+
+    @property
+    def kind(self) -> str:
+        """One of `KINDS`, from the outermost transport header."""
+        protos = self.protocols
+        if "ip" not in protos:
+            return "other"
+        i = protos.index("ip")
+        l4, rest = protos[i + 1 : i + 2], protos[i + 2 :]
+        if l4 == ("esp",):
+            return "esp"
+        if l4 == ("icmp",):
+            return "icmp"
+        if l4 == ("tcp",):
+            return "tcp"
+        if l4 != ("udp",):
+            return "other"
+        if rest[:1] == ("isakmp",):
+            return "isakmp"
+        if rest[:1] == ("udpencap",):
+            inner = rest[1:2]
+            if inner == ("esp",):
+                return "esp_udp"
+            if inner == ("isakmp",):
+                return "isakmp"
+            if not inner:
+                return "natt_keepalive"
+        return "udp"
+
+    def between(self, net_a: str, net_b: str) -> bool:
+        """True if the packet goes from one network to the other (either direction)."""
+        try:
+            src, dst = ipaddress.ip_address(self.src), ipaddress.ip_address(self.dst)
+        except ValueError:
+            return False
+        a, b = ipaddress.ip_network(net_a), ipaddress.ip_network(net_b)
+        return (src in a and dst in b) or (src in b and dst in a)
+
+
+@dataclass(frozen=True)
+class CaptureSummary:
+    total: int
+    kinds: Counter[str]
+    esp_spis: frozenset[int]
+    clear_between: int  # clear (not IPsec) packets between the networks asked about
+    sources: Counter[str]
+
+    @property
+    def isakmp(self) -> int:
+        return self.kinds["isakmp"]
+
+    @property
+    def esp(self) -> int:
+        return self.kinds["esp"]
+
+    @property
+    def esp_udp(self) -> int:
+        return self.kinds["esp_udp"]
+
+    @property
+    def clear_icmp(self) -> int:
+        return self.kinds["icmp"]
+
+    @property
+    def clear_tcp(self) -> int:
+        return self.kinds["tcp"]
+
+    def only(self, kinds: Iterable[str]) -> bool:
+        """True if every packet is of one of `kinds`."""
+        allowed = set(kinds)
+        return all(kind in allowed for kind, n in self.kinds.items() if n)
+
+    def __str__(self) -> str:
+        parts = [f"{kind}={self.kinds[kind]}" for kind in KINDS if self.kinds[kind]]
+        return f"{self.total} packets ({', '.join(parts) or 'none'}); clear between LANs: " + str(
+            self.clear_between
+        )
+
+
+def read_packets(
+    pcap: Path,
+    *,
+    display_filter: str | None = None,
+    encap_ports: Sequence[int] = (NATT_PORT,),
+    timeout: float = 60.0,
+) -> list[Packet]:
+    """The IPv4 packets of a capture file (first/outer header values)."""
+    argv = [TSHARK, "-n", "-r", str(pcap), "-T", "fields", "-E", "separator=\t"]
+    argv += ["-E", "occurrence=f"]
+    for port in encap_ports:
+        argv += ["-d", f"udp.port=={port},udpencap"]
+    if display_filter:
+        argv += ["-Y", display_filter]
+    for name in FIELDS:
+        argv += ["-e", name]
+    out = run(argv, timeout=timeout).stdout
+    return [_packet(line.split("\t")) for line in out.splitlines() if line.strip()]
+
+
+def _packet(cols: list[str]) -> Packet:
+    cols += [""] * (len(FIELDS) - len(cols))
+    return Packet(
+        number=int(cols[0]),
+        time=float(cols[1] or 0.0),
+        src=cols[2],
+        dst=cols[3],
+        protocols=tuple(cols[4].split(":")) if cols[4] else (),
+        sport=_opt_int(cols[5]),
+        dport=_opt_int(cols[6]),
+        esp_spi=_opt_int(cols[7]),
+        icmp_type=_opt_int(cols[8]),
+    )
+
+
+def _opt_int(text: str) -> int | None:
+    if not text:
+        return None
+    return int(text, 16) if text.startswith("0x") else int(text)
+
+
+def summarize_packets(
+    packets: Sequence[Packet], between: tuple[str, str] | None = None
+) -> CaptureSummary:
+    kinds: Counter[str] = Counter(p.kind for p in packets)
+    clear = 0
+    if between is not None:
+        clear = sum(1 for p in packets if p.kind in CLEAR_KINDS and p.between(*between))
+    return CaptureSummary(
+        total=len(packets),
+        kinds=kinds,
+        esp_spis=frozenset(p.esp_spi for p in packets if p.esp_spi is not None),
+        clear_between=clear,
+        sources=Counter(p.src for p in packets),
+    )
+
+
+def summarize(
+    pcap: Path,
+    *,
+    between: tuple[str, str] | None = None,
+    display_filter: str | None = None,
+) -> CaptureSummary:
+    """Counts per kind of the packets in a capture file; `between` = two networks whose
+    packets must not appear in the clear (e.g. the two LANs of a LAN-to-LAN tunnel)."""
+    return summarize_packets(read_packets(pcap, display_filter=display_filter), between)
+
+
+class Capture:
+    """tshark on one interface of one namespace, writing a pcap; a context manager."""
+
+    def __init__(
+        self,
+        topology: Topology,
+        ns: str,
+        interface: str,
+        path: Path | None = None,
+        *,
+        capture_filter: str | None = "ip",
+        max_duration: int = MAX_DURATION,
+        name: str = "tshark",
+    ) -> None:
+        self.topology = topology
+        self.ns = topology.ns(ns)
+        self.interface = interface
+        self.path = path or topology.workdir / f"{name}.pcap"
+        self.capture_filter = capture_filter
+        self.max_duration = max_duration
+        self.name = name
+        self.process: LabProcess | None = None
+
+    def start(self, timeout: float = READY_TIMEOUT) -> Capture:
+        """Start tshark; return once it reports that it is capturing."""
+        if self.process is not None:
+            raise LabError(f"capture {self.name} already started")
+        self.path.unlink(missing_ok=True)
+        argv = [TSHARK, "-n", "-i", self.interface, "-w", str(self.path)]
+        argv += ["-a", f"duration:{self.max_duration}"]
+        if self.capture_filter:
+            argv += ["-f", self.capture_filter]
+        self.process = self.topology.popen(
+            self.ns, argv, name=self.name, log=self.path.with_suffix(".log")
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "Capturing on" in self.process.log():
+                return self
+            if not self.process.alive():
+                break
+            time.sleep(0.05)
+        log = self.process.log()
+        self.process.stop()
+        raise LabError(f"tshark on {self.ns}/{self.interface} did not start: {log.strip()}")
+
+    def stop(self, timeout: float = 10.0) -> Path:
+        """Stop tshark by PID (SIGINT lets it finish the file); return the pcap path."""
+        if self.process is None:
+            raise LabError(f"capture {self.name} was not started")
+        self.process.stop(timeout=timeout, sig=signal.SIGINT)
+        if not self.path.exists():
+            raise LabError(f"tshark wrote no capture file: {self.process.log().strip()}")
+        return self.path
+
+    def packets(self, display_filter: str | None = None) -> list[Packet]:
+        return read_packets(self.path, display_filter=display_filter)
+
+    def summary(self, between: tuple[str, str] | None = None) -> CaptureSummary:
+        return summarize(self.path, between=between)
+
+    def __enter__(self) -> Capture:
+        if self.process is None:
+            self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self.process is not None and self.process.alive():
+            self.stop()
