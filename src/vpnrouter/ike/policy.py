@@ -1,0 +1,258 @@
+"""What the IKE engine is told to do: dataclasses the router builds from the IOS configuration.
+
+The engine never imports ``vpnrouter.config``; ``vpnrouter.router`` translates the parsed
+configuration into these objects (defaults already resolved the IOS way) and hands an
+:class:`IkePolicy` to :class:`vpnrouter.ike.engine.IkeEngine`.
+
+Algorithm fields are IANA numbers (docs/CONTRACTS.md "Numbers used across modules"):
+RFC 2409 appendix A for phase 1, RFC 2407 section 4.4.4/4.5 for ESP.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Network, ip_address
+from typing import Final, Literal
+
+# RFC 2409 appendix A, attribute 1 (encryption), 2 (hash), 3 (authentication method).
+ENCR_DES: Final = 1
+ENCR_3DES: Final = 5
+ENCR_AES: Final = 7
+HASH_MD5: Final = 1
+HASH_SHA: Final = 2
+HASH_SHA256: Final = 4
+HASH_SHA384: Final = 5
+HASH_SHA512: Final = 6
+AUTH_PRE_SHARE: Final = 1
+AUTH_RSA_SIG: Final = 3
+
+# RFC 2407 section 4.4.4 (ESP transform IDs) and 4.5 (authentication algorithm attribute).
+ESP_DES: Final = 2
+ESP_3DES: Final = 3
+ESP_NULL: Final = 11
+ESP_AES: Final = 12
+ESP_AUTH_MD5: Final = 1
+ESP_AUTH_SHA: Final = 2
+ESP_AUTH_SHA256: Final = 5
+ESP_AUTH_SHA384: Final = 6
+ESP_AUTH_SHA512: Final = 7
+
+# IOS defaults: "crypto isakmp policy" (DES, SHA, rsa-sig, group 1, 86400 s) and the global
+# "crypto ipsec security-association lifetime" (3600 s, 4608000 kilobytes).
+IOS_DEFAULT_LIFETIME: Final = 86400
+IOS_IPSEC_LIFETIME_SECONDS: Final = 3600
+IOS_IPSEC_LIFETIME_KILOBYTES: Final = 4608000
+IOS_DEFAULT_SUITE_PRIORITY: Final = 65535
+
+Mode = Literal["tunnel", "transport"]
+
+
+@dataclass(frozen=True)
+class IsakmpPolicy:
+    """``crypto isakmp policy <priority>``, IOS defaults filled in."""
+
+    priority: int
+    encryption: int = ENCR_DES
+    key_length: int | None = None  # bits; AES only ("encr aes 256"), IOS default 128
+    hash: int = HASH_SHA
+    auth: int = AUTH_RSA_SIG
+    group: int = 1
+    lifetime: int = IOS_DEFAULT_LIFETIME
+
+    def effective_key_length(self) -> int | None:
+        """AES without a length is AES-128 in IOS; DES/3DES carry no key length attribute."""
+        if self.encryption == ENCR_AES:
+            return self.key_length or 128
+        return None
+
+
+DEFAULT_PROTECTION_SUITE: Final = IsakmpPolicy(priority=IOS_DEFAULT_SUITE_PRIORITY)
+"""IOS checks a peer's transforms against this suite after the configured policies."""
+
+
+@dataclass(frozen=True)
+class PreSharedKey:
+    """``crypto isakmp key <key> address <address> [<mask>] [no-xauth]``."""
+
+    key: str = field(repr=False)
+    address: IPv4Network
+    no_xauth: bool = False
+
+    @property
+    def secret(self) -> bytes:
+        return self.key.encode()
+
+
+@dataclass(frozen=True)
+class TrafficSelector:
+    """One ``permit`` line of a crypto ACL, seen from this router.
+
+    The ACL's source is ``local`` (our protected network) and its destination ``remote``;
+    ``protocol`` 0 means any IP protocol and port 0 any port.
+    """
+
+    local: IPv4Network
+    remote: IPv4Network
+    protocol: int = 0
+    local_port: int = 0
+    remote_port: int = 0
+
+    def mirror(self) -> TrafficSelector:
+        """The same traffic seen from the peer (what its mirrored ACL line must say)."""
+        return TrafficSelector(
+            self.remote, self.local, self.protocol, self.remote_port, self.local_port
+        )
+
+    def contains(self, other: TrafficSelector) -> bool:
+        """True when every packet ``other`` selects is also selected by this line."""
+        return (
+            other.local.subnet_of(self.local)
+            and other.remote.subnet_of(self.remote)
+            and self.protocol in (0, other.protocol)
+            and self.local_port in (0, other.local_port)
+            and self.remote_port in (0, other.remote_port)
+        )
+
+    def matches(self, flow: Flow) -> bool:
+        """Does an outbound packet (``flow`` from local to remote) hit this line?"""
+        return (
+            ip_address(flow.src) in self.local
+            and ip_address(flow.dst) in self.remote
+            and self.protocol in (0, flow.protocol)
+            and self.local_port in (0, flow.src_port)
+            and self.remote_port in (0, flow.dst_port)
+        )
+
+    def ios_text(self) -> tuple[str, str]:
+        """IOS ``addr/mask/prot/port`` strings for the local and remote side."""
+        return (
+            f"{self.local.network_address}/{self.local.netmask}/{self.protocol}/{self.local_port}",
+            f"{self.remote.network_address}/{self.remote.netmask}/{self.protocol}/"
+            f"{self.remote_port}",
+        )
+
+
+@dataclass(frozen=True)
+class Flow:
+    """The 5-tuple of the packet that triggered an acquire (``src`` is on our side)."""
+
+    src: str
+    dst: str
+    protocol: int = 0
+    src_port: int = 0
+    dst_port: int = 0
+
+
+@dataclass(frozen=True)
+class TransformSet:
+    """``crypto ipsec transform-set <name> <esp-cipher> [<esp-auth>]`` (ESP only)."""
+
+    name: str
+    esp_transform: int
+    esp_key_length: int | None = None  # bits, AES only ("esp-aes 256"); IOS default 128
+    esp_auth: int | None = None  # None: no ESP integrity
+    mode: Mode = "tunnel"
+    ios_names: str = ""  # e.g. "esp-3des esp-md5-hmac", for show/debug output
+
+    def effective_key_length(self) -> int | None:
+        if self.esp_transform == ESP_AES:
+            return self.esp_key_length or 128
+        return None
+
+
+@dataclass(frozen=True)
+class CryptoMapEntry:
+    """One ``crypto map <name> <seq> ipsec-isakmp`` entry, or a dynamic-map entry.
+
+    A dynamic entry (``dynamic=True``) stands at ``seq`` of the crypto map that references
+    the dynamic map ``dynamic_map``/``dynamic_seq``; it accepts any peer, and any proxy
+    identities when its ``acl`` is empty. Static entries need ``peers`` and ``acl``.
+    """
+
+    map_name: str
+    seq: int
+    peers: tuple[IPv4Address, ...] = ()
+    transform_sets: tuple[TransformSet, ...] = ()
+    acl: tuple[TrafficSelector, ...] = ()
+    acl_name: str = ""
+    pfs_group: int | None = None
+    lifetime_seconds: int | None = None
+    lifetime_kilobytes: int | None = None
+    dynamic: bool = False
+    dynamic_map: str = ""
+    dynamic_seq: int = 0
+    local_address: IPv4Address | None = None  # the interface the map is applied to
+
+
+@dataclass(frozen=True)
+class ClientGroup:
+    """``crypto isakmp client configuration group`` (remote access; used by later exchanges)."""
+
+    name: str
+    key: str = field(repr=False)
+    dns: tuple[IPv4Address, ...] = ()
+    wins: tuple[IPv4Address, ...] = ()
+    domain: str = ""
+    pool: str = ""
+
+
+@dataclass(frozen=True)
+class RetransmitPolicy:
+    """IOS-like retransmission: 5 retransmits, interval doubling from ``initial`` up to
+    ``maximum``; a negotiation that got no answer after the last one is torn down."""
+
+    initial: float = 2.0
+    maximum: float = 16.0
+    retries: int = 5
+
+    def interval(self, attempt: int) -> float:
+        """Seconds to wait after send number ``attempt`` (0 = the first transmission)."""
+        return float(min(self.initial * (2**attempt), self.maximum))
+
+    def total(self) -> float:
+        """How long an unanswered negotiation lives in all."""
+        return sum(self.interval(n) for n in range(self.retries + 1))
+
+
+@dataclass(frozen=True)
+class IkePolicy:
+    """Everything the engine needs from the configuration."""
+
+    isakmp_policies: tuple[IsakmpPolicy, ...] = ()
+    preshared_keys: tuple[PreSharedKey, ...] = ()
+    crypto_maps: tuple[CryptoMapEntry, ...] = ()
+    ipsec_lifetime_seconds: int = IOS_IPSEC_LIFETIME_SECONDS
+    ipsec_lifetime_kilobytes: int = IOS_IPSEC_LIFETIME_KILOBYTES
+    nat_traversal: bool = True  # "no crypto ipsec nat-transparency udp-encaps" turns it off
+    nat_keepalive: int | None = 20  # "crypto isakmp nat keepalive <s>"; None: never
+    client_groups: tuple[ClientGroup, ...] = ()
+    retransmit: RetransmitPolicy = field(default_factory=RetransmitPolicy)
+    rekey_margin: float = 0.9  # renegotiate at this fraction of a lifetime (initiator side)
+    failed_sa_linger: float = 300.0  # failed/deleted SAs stay visible this long (seconds)
+
+    def policies_by_priority(self) -> tuple[IsakmpPolicy, ...]:
+        """Configured policies, lowest priority number first (IOS order)."""
+        return tuple(sorted(self.isakmp_policies, key=lambda p: p.priority))
+
+    def find_key(self, peer: str | IPv4Address) -> PreSharedKey | None:
+        """``crypto isakmp key`` lookup by peer address: the most specific match wins."""
+        try:
+            addr = IPv4Address(str(peer))
+        except ValueError:
+            return None
+        best: PreSharedKey | None = None
+        for psk in self.preshared_keys:
+            if addr in psk.address and (
+                best is None or psk.address.prefixlen > best.address.prefixlen
+            ):
+                best = psk
+        return best
+
+    def entries_in_responder_order(self) -> tuple[CryptoMapEntry, ...]:
+        """Static crypto map entries by map and sequence number, then dynamic entries."""
+        return tuple(
+            sorted(
+                self.crypto_maps,
+                key=lambda e: (e.dynamic, e.map_name, e.seq, e.dynamic_seq),
+            )
+        )
