@@ -26,6 +26,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 
 from vpnrouter.lab.netns import Topology
@@ -40,6 +42,19 @@ NAT_OUTSIDE = "198.51.100.20"
 NAT_INSIDE = "192.168.1.1"
 NATPC_ADDR = "192.168.1.10"
 HOST_IF = "eth0"
+MAX_PING_ATTEMPTS = 20
+
+# the seed's crypto parameters (examples/seed/*.cfg)
+PSK = "cisco123"  # crypto isakmp key cisco123 address ...
+IKE_POLICY = "des-md5-modp768"  # crypto isakmp policy 10: hash md5 (des, group 1 by default)
+TRANSFORM_SET = "3des-md5"  # crypto ipsec transform-set myset esp-3des esp-md5-hmac
+CLIENT_GROUP = "3000client"
+CLIENT_GROUP_KEY = "cisco123"
+XAUTH_USER = ("cisco", "cisco")  # username cisco password 0 cisco
+POOL = "14.1.1.100-14.1.1.200"  # ip local pool ippool 14.1.1.100 14.1.1.200
+CLIENT_DNS = "10.10.10.10"
+CLIENT_WINS = "10.10.10.20"
+CLIENT_DOMAIN = "cisco.com"
 
 
 @dataclass(frozen=True)
@@ -152,15 +167,21 @@ class SeedLab:
         topo.add_address(ns, spec.inside_if, spec.inside)
         topo.add_route(ns, "default", via=INET_OUTSIDE)
 
-    def ping(self, src: str, dst: str, *, count: int = 1, wait: float = 1.0) -> bool:
-        """`count` pings from a role's namespace; True if any answer came back."""
-        proc = self.topology.exec(
-            self.ns[src],
-            ["ping", "-n", "-q", "-c", str(count), "-i", "0.2", "-W", f"{wait:g}", dst],
-            check=False,
-            timeout=count * (wait + 0.2) + 5,
-        )
-        return proc.returncode == 0
+    def ping(self, src: str, dst: str, *, count: int = 1, deadline: float = 3.0) -> bool:
+        """Ping from a role's namespace: True once `count` echo replies have come back in one
+        run of ping, False if that has not happened within `deadline` seconds. A run that
+        ends early on an error (e.g. a neighbour entry still FAILED) is retried."""
+        end = time.monotonic() + deadline
+        for _attempt in range(MAX_PING_ATTEMPTS):
+            left = math.ceil(end - time.monotonic())  # ping takes whole seconds
+            if left <= 0:
+                break
+            argv = ["ping", "-n", "-q", "-c", str(count), "-i", "0.2", "-w", str(left), dst]
+            proc = self.topology.exec(self.ns[src], argv, check=False, timeout=left + 5)
+            if proc.returncode == 0:
+                return True
+            time.sleep(0.2)
+        return False
 
 
 def build_seed(topology: Topology, options: SeedOptions | None = None) -> SeedLab:

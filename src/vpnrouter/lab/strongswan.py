@@ -5,7 +5,7 @@ Several charons run side by side, one per namespace. Debian's charon hard-codes 
 ``ip netns exec NS env STRONGSWAN_CONF=<its conf> sh -c "mount --bind <its rundir> /run &&
 exec /usr/lib/ipsec/charon"``: the bind mount lives only in the private mount namespace that
 ``ip netns exec`` creates. Its vici socket sits in its own directory and ``swanctl`` talks to
-it with ``--uri``.
+it with ``--uri``. Its configuration comes from `vpnrouter.lab.strongswan_conf`.
 
 The data plane is the userspace ``kernel-libipsec`` plugin (the kernel here has no ESP, no
 DES/3DES); it must be loaded before ``kernel-netlink``. In 5.9.8 it always sends ESP in UDP
@@ -15,26 +15,46 @@ table 220.
 
 from __future__ import annotations
 
-import re
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from vpnrouter.lab.netns import LabError, LabProcess, Topology, run
-
-CHARON = Path("/usr/lib/ipsec/charon")
-PLUGIN_DIR = Path("/usr/lib/ipsec/plugins")
-SWANCTL = "swanctl"
-# kernel-libipsec MUST come before kernel-netlink: the first kernel-ipsec interface wins,
-# kernel-netlink then only provides routes and addresses.
-PLUGINS = (
-    *("random", "nonce", "openssl", "gcrypt", "gmp", "aes", "des", "sha1", "sha2", "md5"),
-    *("hmac", "pem", "pkcs1", "x509", "pubkey", "kernel-libipsec", "kernel-netlink"),
-    *("socket-default", "vici", "updown", "attr", "unity", "xauth-generic"),
+from vpnrouter.lab.strongswan_conf import (
+    CHARON,
+    DEFAULT_LOG_LEVELS,
+    PLUGIN_DIR,
+    Conn,
+    L2LConn,
+    XauthClientConn,
+    XauthServerConn,
+    render_strongswan_conf,
+    render_swanctl_conf,
+    seed_l2l,
+    seed_xauth_client,
+    seed_xauth_server,
 )
-DEFAULT_LOG_LEVELS: Mapping[str, int] = {"default": 1, "ike": 2, "cfg": 2, "knl": 2, "esp": 1}
+
+__all__ = [
+    "CHARON",
+    "PLUGIN_DIR",
+    "Charon",
+    "ChildSa",
+    "Conn",
+    "IkeSa",
+    "L2LConn",
+    "StrongSwanError",
+    "XauthClientConn",
+    "XauthServerConn",
+    "parse_list_sas",
+    "parse_pretty",
+    "seed_l2l",
+    "seed_xauth_client",
+    "seed_xauth_server",
+]
+
+SWANCTL = "swanctl"
 START_TIMEOUT = 10.0
 # /run of charon's private mount namespace becomes its own directory (PID file, sockets)
 _MOUNT_AND_EXEC = 'mount --bind "$1" /run && exec "$2"'
@@ -42,211 +62,6 @@ _MOUNT_AND_EXEC = 'mount --bind "$1" /run && exec "$2"'
 
 class StrongSwanError(LabError):
     """charon or swanctl failed; the message carries the relevant output."""
-
-
-def available_plugins(plugin_dir: Path = PLUGIN_DIR) -> list[str]:
-    """`PLUGINS` in order, without those this strongSwan build does not ship.
-
-    Debian 12 has no separate ``des`` plugin (DES comes from openssl/gcrypt); charon would
-    only log its absence, but a clean load list keeps the log free of red herrings.
-    """
-    if not plugin_dir.is_dir():
-        return list(PLUGINS)
-    return [p for p in PLUGINS if (plugin_dir / f"libstrongswan-{p}.so").exists()]
-
-
-# -- configuration ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class L2LConn:
-    """An IKEv1 LAN-to-LAN peer with a pre-shared key (main mode unless `aggressive`)."""
-
-    name: str
-    local_addr: str
-    remote_addr: str
-    psk: str
-    local_ts: tuple[str, ...]
-    remote_ts: tuple[str, ...]
-    ike_proposals: tuple[str, ...] = ("des-md5-modp768",)
-    esp_proposals: tuple[str, ...] = ("3des-md5",)
-    aggressive: bool = False
-    local_id: str | None = None
-    remote_id: str | None = None
-    child: str | None = None
-    rekey_time: int = 0  # seconds; 0 = never
-    dpd_delay: int = 0
-    start_action: str = "none"  # none | trap | start
-
-    @property
-    def child_name(self) -> str:
-        return self.child or self.name
-
-    def sections(self) -> tuple[dict[str, object], dict[str, object]]:
-        """(connection section, secrets sections) for swanctl.conf."""
-        local_id = self.local_id or self.local_addr
-        remote_id = self.remote_id or self.remote_addr
-        conn: dict[str, object] = {
-            "version": 1,
-            "aggressive": _yes(self.aggressive),
-            "local_addrs": self.local_addr,
-            "remote_addrs": self.remote_addr,
-            "proposals": ",".join(self.ike_proposals),
-            "rekey_time": self.rekey_time,
-            "dpd_delay": self.dpd_delay,
-            "local": {"auth": "psk", "id": local_id},
-            "remote": {"auth": "psk", "id": remote_id},
-            "children": {
-                self.child_name: {
-                    "local_ts": ",".join(self.local_ts),
-                    "remote_ts": ",".join(self.remote_ts),
-                    "mode": "tunnel",
-                    "esp_proposals": ",".join(self.esp_proposals),
-                    "rekey_time": self.rekey_time,
-                    "start_action": self.start_action,
-                }
-            },
-        }
-        secrets: dict[str, object] = {
-            f"ike-{self.name}": {"id-1": local_id, "id-2": remote_id, "secret": self.psk}
-        }
-        return conn, secrets
-
-
-@dataclass(frozen=True)
-class XauthClientConn:
-    """The Cisco VPN Client role: aggressive mode, group name as ``keyid:`` identity with the
-    group key, then XAuth user/password, then Mode Config (``vips = 0.0.0.0``)."""
-
-    name: str
-    remote_addr: str
-    group: str
-    group_psk: str
-    xauth_user: str
-    xauth_password: str
-    remote_ts: tuple[str, ...]
-    ike_proposals: tuple[str, ...] = ("3des-sha1-modp1024",)
-    esp_proposals: tuple[str, ...] = ("3des-md5",)
-    local_addr: str = "%any"
-    remote_id: str | None = None
-    aggressive: bool = True
-    child: str | None = None
-
-    @property
-    def child_name(self) -> str:
-        return self.child or self.name
-
-    def sections(self) -> tuple[dict[str, object], dict[str, object]]:
-        conn: dict[str, object] = {
-            "version": 1,
-            "aggressive": _yes(self.aggressive),
-            "local_addrs": self.local_addr,
-            "remote_addrs": self.remote_addr,
-            "vips": "0.0.0.0",
-            "proposals": ",".join(self.ike_proposals),
-            "rekey_time": 0,
-            "dpd_delay": 0,
-            "local": {"auth": "psk", "id": f"keyid:{self.group}"},
-            "local-xauth": {"auth": "xauth", "xauth_id": self.xauth_user},
-            "remote": {"auth": "psk", "id": self.remote_id or self.remote_addr},
-            "children": {
-                self.child_name: {
-                    "remote_ts": ",".join(self.remote_ts),
-                    "mode": "tunnel",
-                    "esp_proposals": ",".join(self.esp_proposals),
-                    "rekey_time": 0,
-                }
-            },
-        }
-        secrets: dict[str, object] = {
-            f"ike-{self.name}": {"id": f"keyid:{self.group}", "secret": self.group_psk},
-            f"xauth-{self.name}": {"id": self.xauth_user, "secret": self.xauth_password},
-        }
-        return conn, secrets
-
-
-Conn = L2LConn | XauthClientConn
-
-
-def render_swanctl_conf(conns: Sequence[Conn]) -> str:
-    """swanctl.conf text for the given connections and their secrets."""
-    connections: dict[str, object] = {}
-    secrets: dict[str, object] = {}
-    for conn in conns:
-        if conn.name in connections:
-            raise ValueError(f"duplicate connection name {conn.name!r}")
-        section, conn_secrets = conn.sections()
-        connections[conn.name] = section
-        secrets.update(conn_secrets)
-    return _render({"connections": connections, "secrets": secrets})
-
-
-def render_strongswan_conf(
-    vici_socket: Path,
-    log_path: Path,
-    *,
-    log_levels: Mapping[str, int] = DEFAULT_LOG_LEVELS,
-    plugins: Sequence[str] | None = None,
-) -> str:
-    """strongswan.conf for one charon instance: plugins, vici socket, file log."""
-    tree: dict[str, object] = {
-        "charon": {
-            "load_modular": "no",
-            "load": " ".join(plugins if plugins is not None else available_plugins()),
-            # aggressive mode with PSK (the Cisco VPN Client role) is refused otherwise
-            "i_dont_care_about_security_and_use_aggressive_mode_psk": "yes",
-            # the default per-IP half-open limit (5) throttles benchmarks and probes
-            "block_threshold": 1000,
-            "cookie_threshold": 1000,
-            "half_open_timeout": 5,
-            "retransmit_tries": 3,
-            "retransmit_timeout": 2.0,
-            "plugins": {
-                "vici": {"socket": f"unix://{vici_socket}"},
-                "kernel-libipsec": {"load": "yes"},
-            },
-            "filelog": {
-                "lab": {
-                    "path": str(log_path),
-                    "time_format": "%T",
-                    "append": "no",
-                    "flush_line": "yes",
-                    **dict(log_levels),
-                }
-            },
-            "syslog": {"daemon": {"default": -1}},
-        },
-        "swanctl": {"socket": f"unix://{vici_socket}"},
-    }
-    return _render(tree)
-
-
-def _yes(flag: bool) -> str:
-    return "yes" if flag else "no"
-
-
-_BARE = re.compile(r"^[A-Za-z0-9_.,:/%@*+=\[\]-]+$")
-
-
-def _value(value: object) -> str:
-    text = str(value)
-    if _BARE.match(text):
-        return text
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
-def _render(tree: Mapping[str, object], indent: int = 0) -> str:
-    pad = "    " * indent
-    lines: list[str] = []
-    for key, value in tree.items():
-        if isinstance(value, Mapping):
-            lines.append(f"{pad}{key} {{")
-            lines.append(_render(value, indent + 1))
-            lines.append(f"{pad}}}")
-        else:
-            lines.append(f"{pad}{key} = {_value(value)}")
-    return "\n".join(line for line in lines if line) + ("\n" if indent == 0 else "")
 
 
 # -- list-sas --------------------------------------------------------------------------------
