@@ -1,0 +1,211 @@
+"""``crypto ...`` commands: ISAKMP (policies, keys, keepalives, client groups) and dispatch.
+
+Internal to the parser. Crypto is what vpnrouter acts on, so it is parsed strictly: an unknown
+crypto command is an error, except a few knobs (certificates, ``crypto isakmp identity`` ...)
+that are kept and listed as not acted on. Transform sets and crypto maps are in
+``parse_cryptomap``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from ipaddress import IPv4Address
+
+from vpnrouter.config import names, vocabulary
+from vpnrouter.config.context import Context, Mode, OpaqueMode, start_banner
+from vpnrouter.config.draft import UnmodeledDraft
+from vpnrouter.config.lexer import Cursor, is_contiguous_mask
+from vpnrouter.config.model import ClientGroup, IsakmpKeepalive, IsakmpKey, IsakmpPolicy
+from vpnrouter.config.model_crypto import HOST_MASK
+from vpnrouter.config.parse_cryptomap import handle_dynamic_map, handle_ipsec, handle_map
+
+
+def handle_crypto(cur: Cursor, ctx: Context) -> Mode | None:
+    word = cur.keyword("isakmp", "ipsec", "dynamic-map", "map", exact=vocabulary.CRYPTO_WORDS)
+    if word == "isakmp":
+        return _isakmp(cur, ctx)
+    if word == "ipsec":
+        if cur.try_keyword(exact=vocabulary.CRYPTO_IPSEC_WORDS):
+            return keep_crypto(cur, ctx)
+        return handle_ipsec(cur, ctx)
+    if word == "dynamic-map":
+        return handle_dynamic_map(cur, ctx)
+    if word == "map":
+        return handle_map(cur, ctx)
+    return keep_crypto(cur, ctx)
+
+
+def keep_crypto(cur: Cursor, ctx: Context) -> Mode | None:
+    """A crypto command we accept but do not act on (``crypto pki trustpoint X`` ...)."""
+    cur.pos = len(cur.tokens)
+    command = UnmodeledDraft(ctx.line.normalized, ctx.number)
+    ctx.draft.unmodeled.append(command)
+    ctx.not_acted_on()
+    words = tuple(t.text for t in ctx.line.tokens)
+    return OpaqueMode(command) if vocabulary.opens_submode(words) else None
+
+
+def _isakmp(cur: Cursor, ctx: Context) -> Mode | None:
+    word = cur.keyword(
+        "policy", "key", "client", "keepalive", "nat", exact=vocabulary.CRYPTO_ISAKMP_WORDS
+    )
+    if word == "policy":
+        priority = cur.integer(1, 10000)
+        cur.done()
+        if priority not in ctx.draft.policies:
+            ctx.draft.policies[priority] = IsakmpPolicy(priority, line=ctx.number)
+        return PolicyMode(priority)
+    if word == "key":
+        return _key(cur, ctx)
+    if word == "client":
+        cur.keyword("configuration")
+        cur.keyword("group")
+        name = cur.word()
+        cur.done()
+        if name not in ctx.draft.groups:
+            ctx.draft.groups[name] = ClientGroup(name, line=ctx.number)
+        return GroupMode(name)
+    if word == "keepalive":
+        seconds = cur.integer(10, 3600)
+        retry = cur.try_integer(2, 60) or 2
+        periodic = cur.try_keyword("periodic", "on-demand") == "periodic"
+        cur.done()
+        ctx.draft.keepalive = IsakmpKeepalive(seconds, retry, periodic, ctx.number)
+        return None
+    if word == "nat":
+        cur.keyword("keepalive")
+        seconds = cur.integer(5, 3600)
+        cur.done()
+        ctx.draft.nat_keepalive = seconds
+        return None
+    return keep_crypto(cur, ctx)
+
+
+def _key(cur: Cursor, ctx: Context) -> Mode | None:
+    key = cur.word()
+    following = cur.peek()
+    if key == "0" and following is not None and following.text.lower() not in ("address",):
+        key = cur.word()
+    cur.keyword("address")
+    address = cur.ipv4()
+    mask_token = cur.peek()
+    mask = cur.try_ipv4() or HOST_MASK
+    if not is_contiguous_mask(mask):
+        raise cur.invalid(mask_token)
+    no_xauth = cur.try_keyword("no-xauth") is not None
+    cur.done()
+    record = IsakmpKey(key, address, mask, no_xauth, ctx.number)
+    ctx.draft.keys[(record.network.network_address, mask)] = replace(
+        record, address=record.network.network_address
+    )
+    return None
+
+
+class PolicyMode:
+    """``crypto isakmp policy N`` (config-isakmp)."""
+
+    def __init__(self, priority: int) -> None:
+        self.priority = priority
+
+    def handle(self, cur: Cursor, ctx: Context) -> Mode | None:
+        word = cur.keyword("encryption", "hash", "authentication", "group", "lifetime", "exit")
+        policy = ctx.draft.policies[self.priority]
+        if word == "exit":
+            cur.done()
+            return None
+        if word == "encryption":
+            cipher = names.POLICY_ENCRYPTION[cur.keyword(*names.POLICY_ENCRYPTION)]
+            length = None
+            if cipher == names.ENCR_AES:
+                length = int(cur.try_keyword("128", "192", "256") or 128)
+            policy = replace(policy, encryption=cipher, key_length=length)
+        elif word == "hash":
+            policy = replace(policy, hash=names.POLICY_HASH[cur.keyword(*names.POLICY_HASH)])
+        elif word == "authentication":
+            auth = names.POLICY_AUTH[cur.keyword(*names.POLICY_AUTH)]
+            policy = replace(policy, authentication=auth)
+        elif word == "group":
+            group = cur.keyword(*(str(g) for g in names.DH_GROUPS))
+            policy = replace(policy, group=int(group))
+        else:
+            policy = replace(policy, lifetime=cur.integer(60, 86400))
+        cur.done()
+        ctx.draft.policies[self.priority] = policy
+        return self
+
+
+_GROUP_WORDS = ("key", "dns", "wins", "domain", "pool", "acl", "save-password",
+                "include-local-lan", "pfs", "banner", "max-users", "exit")  # fmt: skip
+
+
+class GroupMode:
+    """``crypto isakmp client configuration group NAME`` (config-isakmp-group)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def handle(self, cur: Cursor, ctx: Context) -> Mode | None:
+        word = cur.keyword(*_GROUP_WORDS)
+        if word == "exit":
+            cur.done()
+            return None
+        if word == "banner":
+            return start_banner(cur, ctx, _BannerSetter(ctx, self.name), self)
+        group = ctx.draft.groups[self.name]
+        if word in ("dns", "wins"):
+            servers = _servers(cur)
+            group = replace(group, dns=servers) if word == "dns" else replace(group, wins=servers)
+        elif word in _FLAGS:
+            cur.done()
+            group = _FLAGS[word](group)
+        elif word == "max-users":
+            users = cur.integer(1, 5000)
+            cur.done()
+            group = replace(group, max_users=users)
+        else:
+            group = _named(cur, ctx, word, group)
+        ctx.draft.groups[self.name] = group
+        return self
+
+
+_FLAGS: dict[str, Callable[[ClientGroup], ClientGroup]] = {
+    "save-password": lambda g: replace(g, save_password=True),
+    "include-local-lan": lambda g: replace(g, include_local_lan=True),
+    "pfs": lambda g: replace(g, pfs=True),
+}
+
+
+def _servers(cur: Cursor) -> tuple[IPv4Address, ...]:
+    servers = [cur.ipv4()]
+    second = cur.try_ipv4()
+    if second is not None:
+        servers.append(second)
+    cur.done()
+    return tuple(servers)
+
+
+def _named(cur: Cursor, ctx: Context, word: str, group: ClientGroup) -> ClientGroup:
+    if word == "key":
+        first = cur.peek()
+        if first is not None and first.text == "0" and cur.remaining() > 1:
+            cur.next()
+    token = cur.next()
+    cur.done()
+    if word == "key":
+        return replace(group, key=token.text)
+    if word == "domain":
+        return replace(group, domain=token.text)
+    ctx.reference(word, token.text, token)
+    if word == "pool":
+        return replace(group, pool=token.text)
+    return replace(group, acl=token.text)
+
+
+class _BannerSetter:
+    def __init__(self, ctx: Context, name: str) -> None:
+        self.draft = ctx.draft
+        self.name = name
+
+    def __call__(self, text: str) -> None:
+        self.draft.groups[self.name] = replace(self.draft.groups[self.name], banner=text)
