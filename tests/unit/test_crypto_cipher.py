@@ -8,10 +8,13 @@ examples and the NIST SP 800-67 Rev. 1 TDEA example.
 from __future__ import annotations
 
 import json
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from vpnrouter.crypto import cipher
 from vpnrouter.crypto.errors import UnsupportedAlgorithm
@@ -154,3 +157,34 @@ def test_unsupported_esp_transforms(transform: int, bits: int | None) -> None:
 def test_fixed_key_ciphers_accept_their_own_length_attribute() -> None:
     assert cipher.for_ike(cipher.ENCR_3DES_CBC, 192).key_size == 24
     assert cipher.for_esp(cipher.ESP_DES, 64).key_size == 8
+
+
+@pytest.mark.parametrize(
+    ("transform", "bits"), [(cipher.ESP_AES, 128), (cipher.ESP_AES, 256), (cipher.ESP_3DES, None)]
+)
+def test_reused_contexts_match_a_fresh_cbc_per_packet(transform: int, bits: int | None) -> None:
+    # CbcCipher keeps one OpenSSL context per direction and fixes up the first block for each
+    # packet's IV; compare with an independent fresh CBC context per packet, interleaving
+    # directions, sizes, empty inputs and refused calls.
+    rng = random.Random(4303)
+    spec = cipher.for_esp(transform, bits)
+    key = rng.randbytes(spec.key_size)
+    c = spec.new(key)
+
+    def reference(iv: bytes, data: bytes, encrypt: bool) -> bytes:
+        alg = algorithms.AES(key) if transform == cipher.ESP_AES else TripleDES(key)
+        ctx = Cipher(alg, modes.CBC(iv))
+        op = ctx.encryptor() if encrypt else ctx.decryptor()
+        return op.update(data) + op.finalize()
+
+    bs = spec.block_size
+    for _ in range(200):
+        iv = rng.randbytes(bs)
+        data = rng.randbytes(bs * rng.randint(0, 20))
+        if rng.random() < 0.5:
+            assert c.encrypt(iv, data) == reference(iv, data, True)
+        else:
+            assert c.decrypt(iv, data) == reference(iv, data, False)
+        if rng.random() < 0.1:
+            with pytest.raises(ValueError):
+                c.decrypt(iv, data + b"x")

@@ -19,7 +19,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
-from cryptography.hazmat.primitives.ciphers import BlockCipherAlgorithm, Cipher, modes
+from cryptography.hazmat.primitives.ciphers import (
+    BlockCipherAlgorithm,
+    Cipher,
+    CipherContext,
+    modes,
+)
 from cryptography.hazmat.primitives.ciphers.algorithms import AES
 
 from vpnrouter.crypto.errors import UnsupportedAlgorithm
@@ -45,9 +50,26 @@ class CbcCipher:
     section 3.1 pads, ESP RFC 4303 section 2.4 pads). Data whose length is not a multiple of
     ``block_size`` or an IV of the wrong length raise ``ValueError``: a receiver checks the
     length first and drops the message.
+
+    Speed: one OpenSSL CBC context per direction lives as long as the object; each call
+    continues that context's chain and corrects the first block for the packet's own IV
+    (CBC: C1 = E(P1 ^ IV); the context would use its previous ciphertext block C0 instead,
+    so it is fed P1 ^ IV ^ C0, and on decryption D(C1) ^ C0 is turned into D(C1) ^ IV).
+    That saves building a context per packet (about 3x for AES). Not thread-safe: one SA's
+    cipher belongs to one event loop.
     """
 
-    __slots__ = ("_algorithm", "block_size", "iv_size", "key_size", "name")
+    __slots__ = (
+        "_algorithm",
+        "_dec",
+        "_dec_prev",
+        "_enc",
+        "_enc_prev",
+        "block_size",
+        "iv_size",
+        "key_size",
+        "name",
+    )
 
     def __init__(self, spec: CipherSpec, key: bytes) -> None:
         if len(key) != spec.key_size:
@@ -59,6 +81,11 @@ class CbcCipher:
         self._algorithm: BlockCipherAlgorithm | None = (
             spec._make(key) if spec._make is not None else None
         )
+        self._enc: CipherContext | None = None
+        self._dec: CipherContext | None = None
+        zero = bytes(self.block_size)
+        self._enc_prev = zero  # the last ciphertext block each context has chained on
+        self._dec_prev = zero
 
     def _check(self, iv: bytes, data: bytes) -> None:
         if len(iv) != self.iv_size:
@@ -69,21 +96,37 @@ class CbcCipher:
     def encrypt(self, iv: bytes, data: bytes) -> bytes:
         """CBC-encrypt whole blocks (NULL: return ``data`` unchanged, ``iv`` must be empty)."""
         self._check(iv, data)
-        if self._algorithm is None:
+        if self._algorithm is None or not data:
             return bytes(data)
-        enc = Cipher(self._algorithm, modes.CBC(iv)).encryptor()
-        return enc.update(data) + enc.finalize()
+        if self._enc is None:
+            self._enc = Cipher(self._algorithm, modes.CBC(self._enc_prev)).encryptor()
+        bs = self.block_size
+        first = _xor3(data[:bs], iv, self._enc_prev)
+        out = self._enc.update(first + data[bs:])
+        self._enc_prev = out[-bs:]
+        return out
 
     def decrypt(self, iv: bytes, data: bytes) -> bytes:
         """CBC-decrypt whole blocks (NULL: return ``data`` unchanged, ``iv`` must be empty)."""
         self._check(iv, data)
-        if self._algorithm is None:
+        if self._algorithm is None or not data:
             return bytes(data)
-        dec = Cipher(self._algorithm, modes.CBC(iv)).decryptor()
-        return dec.update(data) + dec.finalize()
+        if self._dec is None:
+            self._dec = Cipher(self._algorithm, modes.CBC(self._dec_prev)).decryptor()
+        bs = self.block_size
+        out = self._dec.update(data)
+        first = _xor3(out[:bs], iv, self._dec_prev)
+        self._dec_prev = bytes(data[-bs:])
+        return first + out[bs:]
 
     def __repr__(self) -> str:
         return f"CbcCipher({self.name})"
+
+
+def _xor3(a: bytes, b: bytes, c: bytes) -> bytes:
+    n = len(a)
+    x = int.from_bytes(a, "big") ^ int.from_bytes(b, "big") ^ int.from_bytes(c, "big")
+    return x.to_bytes(n, "big")
 
 
 @dataclass(frozen=True, slots=True)
