@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, NamedTuple
 
-from vpnrouter.crypto.prf import Prf
+from vpnrouter.crypto.prf import Prf as Prf  # re-exported: the type every function here takes
 
 # RFC 2407 section 4.4.1: IPsec DOI protocol identifiers, as KEYMAT's "protocol" octet.
 PROTO_IPSEC_AH: Final = 2
