@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from vpnrouter import __version__
 
 # Modules that contribute sub-commands, in the order `vpnrouter --help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("vpnrouter.cli.lint_cmd",)
 
 
 def build_parser() -> argparse.ArgumentParser:
