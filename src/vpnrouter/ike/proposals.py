@@ -26,7 +26,12 @@ from vpnrouter.ike.names import (
     hash_name,
 )
 from vpnrouter.ike.policy import IsakmpPolicy, TransformSet
-from vpnrouter.wire.attributes import DataAttribute, ipsec_attribute, phase1_attribute
+from vpnrouter.wire.attributes import (
+    DataAttribute,
+    ipsec_attribute,
+    make_attribute,
+    phase1_attribute,
+)
 from vpnrouter.wire.constants import (
     EncapsulationMode,
     IpsecAttr,
@@ -81,6 +86,12 @@ def _duration_text(attr: DataAttribute) -> str:
     if isinstance(attr.value, int):
         return f"(basic) of {attr.value}"
     return "(VPI) of  " + " ".join(f"0x{b:x}" for b in attr.value)
+
+
+# RFC 2408 3.3: a variable-length attribute whose value fits 16 bits may go as TV, which is
+# what IOS does ("SA life duration (basic) of 3600"); larger values are 4-byte TLVs.
+def duration(attr_type: int, value: int) -> DataAttribute:
+    return make_attribute(attr_type, value, basic=True)
 
 
 # --- phase 1 -------------------------------------------------------------------------------------
@@ -138,7 +149,7 @@ def phase1_transform(number: int, policy: IsakmpPolicy) -> Transform:
         phase1_attribute(Phase1Attr.AUTH_METHOD, policy.auth),
         phase1_attribute(Phase1Attr.GROUP_DESCRIPTION, policy.group),
         phase1_attribute(Phase1Attr.LIFE_TYPE, LifeType.SECONDS),
-        phase1_attribute(Phase1Attr.LIFE_DURATION, policy.lifetime),
+        duration(Phase1Attr.LIFE_DURATION, policy.lifetime),
     ]
     return Transform(number, IsakmpTransformId.KEY_IKE, tuple(attrs))
 
@@ -358,9 +369,9 @@ def esp_transform(
     attrs = [
         ipsec_attribute(IpsecAttr.ENCAPSULATION_MODE, _encap_for(transform_set, udp_mode)),
         ipsec_attribute(IpsecAttr.SA_LIFE_TYPE, LifeType.SECONDS),
-        ipsec_attribute(IpsecAttr.SA_LIFE_DURATION, lifetime_seconds),
+        duration(IpsecAttr.SA_LIFE_DURATION, lifetime_seconds),
         ipsec_attribute(IpsecAttr.SA_LIFE_TYPE, LifeType.KILOBYTES),
-        ipsec_attribute(IpsecAttr.SA_LIFE_DURATION, lifetime_kilobytes),
+        duration(IpsecAttr.SA_LIFE_DURATION, lifetime_kilobytes),
     ]
     if transform_set.esp_auth is not None:
         attrs.append(ipsec_attribute(IpsecAttr.AUTH_ALGORITHM, transform_set.esp_auth))

@@ -1,0 +1,250 @@
+"""The sans-I/O IKEv1 engine (DESIGN.md principle 1).
+
+The caller owns sockets, the clock and the random source::
+
+    engine = IkeEngine(policy, ["172.18.124.159"], os.urandom)
+    engine.receive_datagram(data, ("172.18.124.199", 500), 500, now)
+    for data, addr, local_port in engine.datagrams_to_send(now): ...
+    while (event := engine.next_event()) is not None: ...
+    timer = engine.get_timer(); ... engine.handle_timer(now)
+
+The router calls :meth:`IkeEngine.initiate` on the first packet of interesting traffic
+without an SA, :meth:`report_traffic` with byte counters from the data plane, and the
+``delete_*``/snapshot methods for ``clear``/``show``. Nothing received from the network ever
+raises out of this class.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from vpnrouter.ike import dispatch, lifecycle, timers
+from vpnrouter.ike.context import IKE_PORT, Context
+from vpnrouter.ike.events import Event, LogFacility
+from vpnrouter.ike.exchanges import informational, main_mode, quick_mode
+from vpnrouter.ike.manager import Datagram
+from vpnrouter.ike.policy import CryptoMapEntry, Flow, IkePolicy
+from vpnrouter.ike.sa import ChildRequest, ChildState, IkeSa
+from vpnrouter.ike.snapshots import IpsecSaSnapshot, IsakmpSaSnapshot, ipsec_row, isakmp_row
+
+RandomBytes = Callable[[int], bytes]
+
+
+class IkeEngine:
+    """IKEv1 main mode + quick mode + informational, PSK, NAT-T, IOS behaviour."""
+
+    def __init__(
+        self,
+        policy: IkePolicy,
+        local_addrs: Sequence[str],
+        rng: RandomBytes,
+        *,
+        now: float = 0.0,
+    ) -> None:
+        if not local_addrs:
+            raise ValueError("the engine needs at least one local address")
+        self._ctx = Context(policy, rng, tuple(str(a) for a in local_addrs))
+        self._ctx.now = now
+        if policy.crypto_maps:
+            self._ctx.syslog("%CRYPTO-6-ISAKMP_ON_OFF: ISAKMP is ON")
+
+    # --- configuration and diagnostics -----------------------------------------------------
+
+    @property
+    def policy(self) -> IkePolicy:
+        return self._ctx.policy
+
+    def update_policy(self, policy: IkePolicy) -> None:
+        """New configuration: applies to negotiations started from now on."""
+        self._ctx.policy = policy
+
+    @property
+    def counters(self) -> dict[str, int]:
+        """Packets received/sent/dropped by reason (malformed, hash_failures, duplicates...)."""
+        return dict(self._ctx.counters)
+
+    def set_secrets_logging(self, enabled: bool) -> None:
+        """The explicit highest debug level: key material appears in SECRETS log lines."""
+        self._ctx.secrets = enabled
+
+    # --- sans-I/O API -------------------------------------------------------------------------
+
+    def receive_datagram(
+        self,
+        data: bytes,
+        addr: tuple[str, int],
+        local_port: int,
+        now: float,
+        local_addr: str | None = None,
+    ) -> None:
+        """One UDP payload received on ``local_port`` (500 or 4500) from ``addr``."""
+        self._ctx.now = now
+        local = (local_addr or self._ctx.local_addrs[0], local_port)
+        dispatch.receive(self._ctx, bytes(data), (str(addr[0]), int(addr[1])), local)
+        self._guarded(self._after_receive)
+
+    def datagrams_to_send(self, now: float) -> list[Datagram]:
+        """Everything queued since the last call, oldest first."""
+        self._ctx.now = now
+        out, self._ctx.outbox = self._ctx.outbox, []
+        return out
+
+    def get_timer(self) -> float | None:
+        """When :meth:`handle_timer` must next be called (None: nothing scheduled)."""
+        return timers.next_deadline(self._ctx)
+
+    def handle_timer(self, now: float) -> None:
+        self._ctx.now = now
+        self._guarded(lambda: timers.run(self._ctx, self._request_child, self._rekey_phase1))
+        self._guarded(self._after_receive)
+
+    def next_event(self) -> Event | None:
+        return self._ctx.events.popleft() if self._ctx.events else None
+
+    # --- router calls -------------------------------------------------------------------------
+
+    def initiate(self, entry: CryptoMapEntry, flow: Flow, now: float) -> bool:
+        """IOS acquire: interesting traffic ``flow`` hit crypto map ``entry`` with no SA.
+
+        Starts main mode (if there is no ISAKMP SA with the peer) and then quick mode for the
+        ACL line the packet matched. Returns False when nothing was started (no matching ACL
+        line, no peer, or a negotiation for the same traffic is already under way).
+        """
+        self._ctx.now = now
+        line = next((acl for acl in entry.acl if acl.matches(flow)), None)
+        if line is None or not entry.peers:
+            return False
+        peer = str(entry.peers[0])
+        request = ChildRequest(entry, line)
+        if self._pending(peer, request):
+            return False
+        local = str(entry.local_address) if entry.local_address else self._ctx.local_addrs[0]
+        self._request_child(local, peer, request)
+        return True
+
+    def report_traffic(self, spi: int, total_bytes: int, now: float) -> None:
+        """Byte count of an SA from the data plane: volume lifetimes (soft: rekey, hard: end)."""
+        self._ctx.now = now
+        child = self._ctx.table.children.get(spi) or self._ctx.table.child_by_outbound(spi)
+        if child is None:
+            return
+        child.bytes_seen = max(child.bytes_seen, total_bytes)
+        if child.bytes_seen >= child.hard_bytes:
+            timers.expire_child(self._ctx, child, "volume lifetime expired")
+        elif (
+            child.bytes_seen >= child.soft_bytes
+            and child.state is ChildState.ACTIVE
+            and not child.rekey_started
+        ):
+            timers.rekey_child(self._ctx, child, self._request_child)
+        self._guarded(self._after_receive)
+
+    def delete_ike_sa(
+        self, now: float, *, conn_id: int | None = None, peer: str | None = None
+    ) -> int:
+        """``clear crypto isakmp [conn-id]``: delete (and tell the peer); returns how many."""
+        self._ctx.now = now
+        count = 0
+        for sa in list(self._ctx.table.ike.values()):
+            if sa.dead or (conn_id is not None and sa.conn_id != conn_id):
+                continue
+            if peer is not None and sa.peer != peer:
+                continue
+            informational.send_delete_ike(self._ctx, sa)
+            lifecycle.drop_ike(self._ctx, sa, "clear crypto isakmp")
+            count += 1
+        return count
+
+    def delete_child_sa(
+        self,
+        now: float,
+        *,
+        peer: str | None = None,
+        spi: int | None = None,
+        map_name: str | None = None,
+    ) -> int:
+        """``clear crypto sa [peer | spi | map]``: delete pairs (telling the peer)."""
+        self._ctx.now = now
+        chosen = [
+            c
+            for c in self._ctx.table.children.values()
+            if (peer is None or c.peer == peer)
+            and (spi is None or spi in (c.inbound.spi, c.outbound.spi))
+            and (map_name is None or c.entry.map_name == map_name)
+        ]
+        for child in chosen:
+            timers.expire_child(self._ctx, child, "clear crypto sa")
+        return len(chosen)
+
+    def isakmp_sas(self, now: float) -> list[IsakmpSaSnapshot]:
+        self._ctx.now = now
+        return [isakmp_row(self._ctx, sa) for sa in self._ctx.table.ike.values()]
+
+    def ipsec_sas(self, now: float) -> list[IpsecSaSnapshot]:
+        self._ctx.now = now
+        return [ipsec_row(self._ctx, c) for c in self._ctx.table.children.values()]
+
+    # --- internals ----------------------------------------------------------------------------
+
+    def _guarded(self, action: Callable[[], None]) -> None:
+        try:
+            action()
+        except Exception as exc:  # principle 4: never raise into the event loop
+            self._ctx.counters["internal_errors"] += 1
+            self._ctx.log(LogFacility.ENGINE, f"ISAKMP: internal error: {exc!r}")
+
+    def _pending(self, peer: str, request: ChildRequest) -> bool:
+        """IOS ignores an acquire while the same traffic is being negotiated or protected."""
+        for sa in self._ctx.table.ike.values():
+            if sa.dead or sa.peer != peer:
+                continue
+            if any(r.entry == request.entry and r.selector == request.selector for r in sa.waiting):
+                return True
+            for qm in sa.quick.values():
+                if qm.initiator and qm.entry == request.entry and qm.selector == request.selector:
+                    return True
+        return any(
+            c.peer == peer and c.selector == request.selector and c.state is ChildState.ACTIVE
+            for c in self._ctx.table.children.values()
+        )
+
+    def _request_child(self, local: str, peer: str, request: ChildRequest) -> None:
+        """Quick mode on the ISAKMP SA with ``peer``; main mode first if there is none."""
+        ctx = self._ctx
+        sa = ctx.table.established_for(peer)
+        if sa is not None:
+            quick_mode.start(ctx, sa, request)
+            return
+        negotiating = ctx.table.negotiating_for(peer)
+        if negotiating is not None:
+            negotiating.waiting.append(request)
+            return
+        started = main_mode.start(ctx, local, peer, request)
+        if started.retransmit is None:
+            lifecycle.drop_ike(ctx, started, started.failure or "could not start main mode")
+
+    def _rekey_phase1(self, old: IkeSa) -> None:
+        """RFC 2409 4 / IOS: a new ISAKMP SA before the old one expires."""
+        if self._ctx.table.negotiating_for(old.peer) is not None:
+            return
+        self._ctx.isakmp(f"{old.tag}: rekeying phase 1 with {old.peer}")
+        started = main_mode.start(self._ctx, old.local, old.peer, None, replaces=old.conn_id)
+        if started.retransmit is None:
+            lifecycle.drop_ike(self._ctx, started, started.failure or "rekey failed")
+
+    def _after_receive(self) -> None:
+        """Start quick modes waiting for phase 1, retire ISAKMP SAs that were rekeyed."""
+        ctx = self._ctx
+        for sa in list(ctx.table.ike.values()):
+            if not sa.established:
+                continue
+            waiting, sa.waiting = sa.waiting, []
+            for request in waiting:
+                quick_mode.start(ctx, sa, request)
+            old = ctx.table.ike.get(sa.replaces) if sa.replaces is not None else None
+            if old is not None and old.established:
+                informational.send_delete_ike(ctx, old)
+                lifecycle.drop_ike(ctx, old, "rekeyed")
+
+
+__all__ = ["IKE_PORT", "IkeEngine"]

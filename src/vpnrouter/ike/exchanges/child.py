@@ -1,0 +1,126 @@
+"""Turning a finished quick mode into a pair of ESP SAs (RFC 2409 section 5.5 KEYMAT).
+
+Each direction is keyed with the SPI its receiver chose: our inbound SA with our SPI, the
+outbound one with the peer's; the encryption key comes first in KEYMAT, the HMAC key after.
+"""
+
+from __future__ import annotations
+
+from vpnrouter.crypto import cipher, keymat
+from vpnrouter.crypto.prf import get_integrity
+from vpnrouter.ike.context import Context
+from vpnrouter.ike.events import ChildSaUp, EspKeys, UdpEncapsulation
+from vpnrouter.ike.proposals import UDP_MODES
+from vpnrouter.ike.sa import ChildSa, ChildState, IkeSa, QuickMode
+from vpnrouter.wire.constants import ProtocolId
+
+
+def _keys(sa: IkeSa, qm: QuickMode, spi: int, g_qm: bytes | None) -> EspKeys:
+    ts = qm.transform_set
+    if sa.crypto is None or ts is None:
+        raise RuntimeError("child SA without keys or transform")
+    spec = cipher.for_esp(ts.esp_transform, ts.effective_key_length())
+    auth_len = get_integrity(ts.esp_auth).key_size if ts.esp_auth is not None else 0
+    material = keymat.child_keys(
+        sa.crypto.prf,
+        sa.crypto.keys.skeyid_d,
+        ProtocolId.IPSEC_ESP,
+        spi.to_bytes(4, "big"),
+        qm.ni,
+        qm.nr,
+        spec.key_size,
+        auth_len,
+        g_qm,
+    )
+    return EspKeys(
+        spi,
+        ts.esp_transform,
+        ts.effective_key_length(),
+        ts.esp_auth,
+        material.encryption,
+        material.integrity,
+    )
+
+
+def _log_created(ctx: Context, sa: IkeSa, child: ChildSa) -> None:
+    sel = child.selector
+    ctx.isakmp(f"{sa.tag}: Creating IPSec SAs")
+    for direction, keys, src, dst, pfrom, pto, conn in (
+        ("inbound", child.inbound, sa.peer, sa.local, sel.remote, sel.local, child.conn_ids[0]),
+        ("outbound", child.outbound, sa.local, sa.peer, sel.local, sel.remote, child.conn_ids[1]),
+    ):
+        ctx.isakmp(
+            f"        {direction} SA from {src} to {dst} (proxy {pfrom.network_address} to "
+            f"{pto.network_address})"
+        )
+        ctx.isakmp(f"        has spi 0x{keys.spi:08X} and conn_id {conn}")
+        ctx.isakmp(f"        lifetime of {child.lifetime_seconds} seconds")
+        ctx.isakmp(f"        lifetime of {child.lifetime_kilobytes} kilobytes")
+        ctx.log_secret(
+            f"{sa.tag}: spi 0x{keys.spi:08X} enc key {keys.enc_key.hex()} "
+            f"auth key {keys.auth_key.hex()}"
+        )
+
+
+def install(ctx: Context, sa: IkeSa, qm: QuickMode, encap_mode: int, g_qm: bytes | None) -> None:
+    """Derive both directions, record the pair and emit :class:`ChildSaUp`."""
+    ts = qm.transform_set
+    if ts is None:
+        raise RuntimeError("quick mode finished without a transform set")
+    inbound = _keys(sa, qm, qm.inbound_spi, g_qm)
+    outbound = _keys(sa, qm, qm.outbound_spi, g_qm)
+    encap = (
+        UdpEncapsulation(sa.local_port, sa.peer_port, encap_mode)
+        if encap_mode in UDP_MODES
+        else None
+    )
+    margin = ctx.policy.rekey_margin
+    if not qm.initiator:  # the responder waits a little longer before it rekeys itself
+        margin += (1.0 - margin) / 2
+    old = ctx.table.children.get(qm.rekey_of) if qm.rekey_of is not None else None
+    replaces = (old.inbound.spi, old.outbound.spi) if old is not None else None
+    if old is not None:
+        old.state = ChildState.REKEYED
+    child = ChildSa(
+        inbound=inbound,
+        outbound=outbound,
+        selector=qm.selector,
+        mode=ts.mode,
+        encapsulation=encap,
+        entry=qm.entry,
+        transform_names=ts.ios_names or ts.name,
+        pfs_group=qm.pfs_group,
+        local=sa.local,
+        peer=sa.peer,
+        ike_conn_id=sa.conn_id,
+        initiator=qm.initiator,
+        created=ctx.now,
+        lifetime_seconds=qm.lifetime_seconds,
+        lifetime_kilobytes=qm.lifetime_kilobytes,
+        conn_ids=ctx.table.new_ipsec_conn_ids(),
+        soft_at=ctx.now + qm.lifetime_seconds * margin,
+        hard_at=ctx.now + qm.lifetime_seconds,
+        replaces=replaces,
+    )
+    ctx.table.children[inbound.spi] = child
+    _log_created(ctx, sa, child)
+    ctx.emit(
+        ChildSaUp(
+            local=sa.local,
+            peer=sa.peer,
+            inbound=inbound,
+            outbound=outbound,
+            selector=qm.selector,
+            mode=ts.mode,
+            encapsulation=encap,
+            lifetime_seconds=qm.lifetime_seconds,
+            lifetime_kilobytes=qm.lifetime_kilobytes,
+            map_name=qm.entry.map_name,
+            map_seq=qm.entry.seq,
+            transform_names=child.transform_names,
+            pfs_group=qm.pfs_group,
+            ike_conn_id=sa.conn_id,
+            initiator=qm.initiator,
+            replaces=replaces,
+        )
+    )

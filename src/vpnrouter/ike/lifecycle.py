@@ -1,0 +1,81 @@
+"""Tearing SAs down: the bookkeeping and events, no datagrams (callers send Delete payloads
+through :mod:`vpnrouter.ike.exchanges.informational` first when the peer must be told).
+
+RFC 2408 section 4.8 / RFC 2409 section 5.7: deleting an SA is local plus an optional Delete
+notification. In IKEv1 IPsec SAs outlive the ISAKMP SA that created them.
+"""
+
+from __future__ import annotations
+
+from vpnrouter.ike.context import Context
+from vpnrouter.ike.events import ChildSaDown, IkeSaDown, NegotiationFailed
+from vpnrouter.ike.manager import signed_mid
+from vpnrouter.ike.sa import ChildSa, ChildState, IkeSa, QuickMode
+
+
+def drop_child(ctx: Context, child: ChildSa, reason: str) -> None:
+    """Remove one pair of ESP SAs and tell the data plane (ChildSaDown)."""
+    if ctx.table.children.get(child.inbound.spi) is not child:
+        return
+    del ctx.table.children[child.inbound.spi]
+    child.state = ChildState.DELETED
+    for spi, dest in ((child.inbound.spi, child.local), (child.outbound.spi, child.peer)):
+        ctx.ipsec(
+            f"IPSEC(delete_sa): deleting SA, (sa) sa_dest= {dest}, sa_prot= 50, "
+            f"sa_spi= 0x{spi:08X}({spi}), sa_conn_id= {child.conn_ids[0]}"
+        )
+    ctx.emit(ChildSaDown(child.local, child.peer, child.inbound.spi, child.outbound.spi, reason))
+
+
+def fail_quick(
+    ctx: Context, sa: IkeSa, qm: QuickMode, reason: str, notify: int | None = None
+) -> None:
+    """Abandon a quick mode (RFC 2409 5.5); the ISAKMP SA stays."""
+    if sa.quick.pop(qm.mid, None) is None:
+        return
+    if sa.crypto is not None:
+        sa.crypto.ivs.forget(qm.mid)
+    ctx.isakmp(f'{sa.tag}: deleting node {signed_mid(qm.mid)} error TRUE reason "{reason}"')
+    ctx.emit(NegotiationFailed(sa.peer, 2, reason, notify, qm.entry.map_name, qm.entry.seq))
+
+
+def finish_quick(ctx: Context, sa: IkeSa, qm: QuickMode) -> None:
+    """A quick mode completed: forget its IV state, keep its message ID marked used."""
+    sa.quick.pop(qm.mid, None)
+    if sa.crypto is not None:
+        sa.crypto.ivs.forget(qm.mid)
+    ctx.isakmp(f'{sa.tag}: deleting node {signed_mid(qm.mid)} error FALSE reason "quick mode done"')
+
+
+def drop_ike(ctx: Context, sa: IkeSa, reason: str, notify: int | None = None) -> None:
+    """Mark an ISAKMP SA dead; it stays visible in its last state for ``failed_sa_linger``."""
+    if sa.dead:
+        return
+    was_established = sa.established
+    sa.dead = True
+    sa.failure = sa.failure or reason
+    sa.linger_until = ctx.now + ctx.policy.failed_sa_linger
+    sa.retransmit = None
+    sa.deadline = None
+    sa.nat.next_keepalive = None
+    for qm in list(sa.quick.values()):
+        fail_quick(ctx, sa, qm, reason, notify)
+    ctx.isakmp(
+        f'{sa.tag}: deleting SA reason "{reason}" state ({sa.role}) {sa.state.ios} (peer {sa.peer})'
+    )
+    if was_established:
+        ctx.emit(IkeSaDown(sa.conn_id, sa.local, sa.peer, reason))
+        return
+    waiting = list(sa.waiting)
+    sa.waiting.clear()
+    entry = waiting[0].entry if waiting else None
+    ctx.emit(
+        NegotiationFailed(
+            sa.peer,
+            1,
+            reason,
+            notify,
+            entry.map_name if entry else "",
+            entry.seq if entry else 0,
+        )
+    )

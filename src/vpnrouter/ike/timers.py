@@ -1,0 +1,131 @@
+"""Everything that happens because time passed: retransmissions with back-off, negotiation
+timeouts, NAT keepalives, rekeying before expiry (phase 1 and 2) and expiry itself, and the
+removal of failed SAs after they lingered for ``show``/diagnosis."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from vpnrouter.ike import lifecycle
+from vpnrouter.ike.context import Context
+from vpnrouter.ike.exchanges import informational, natd
+from vpnrouter.ike.manager import Retransmission, signed_mid
+from vpnrouter.ike.sa import ChildRequest, ChildSa, ChildState, IkeSa
+
+RequestChild = Callable[[str, str, ChildRequest], None]
+StartPhase1 = Callable[[IkeSa], None]
+
+
+def next_deadline(ctx: Context) -> float | None:
+    """The earliest instant at which :func:`run` has something to do."""
+    times: list[float] = []
+    for sa in ctx.table.ike.values():
+        if sa.dead:
+            times.append(sa.linger_until if sa.linger_until is not None else ctx.now)
+            continue
+        times += [t for t in (sa.deadline, sa.expires_at, sa.nat.next_keepalive) if t is not None]
+        if sa.retransmit is not None:
+            times.append(sa.retransmit.next_at)
+        if sa.rekey_at is not None:
+            times.append(sa.rekey_at)
+        for qm in sa.quick.values():
+            if qm.retransmit is not None:
+                times.append(qm.retransmit.next_at)
+            if qm.deadline is not None:
+                times.append(qm.deadline)
+    for child in ctx.table.children.values():
+        times.append(child.hard_at)
+        if child.state is ChildState.ACTIVE and not child.rekey_started:
+            times.append(child.soft_at)
+    return min(times) if times else None
+
+
+def _retransmit(ctx: Context, sa: IkeSa, state: Retransmission, what: str) -> bool:
+    """Resend if due; False once the retransmissions are used up (RFC 2408 5, IOS: 5)."""
+    if not state.due(ctx.now):
+        return True
+    if state.exhausted():
+        return False
+    state.advance(ctx.now)
+    ctx.isakmp(f"{sa.tag}: retransmitting {what} {state.what}...")
+    ctx.isakmp(
+        f"{sa.tag}: incrementing error counter on sa, attempt {state.attempt} of "
+        f"{state.policy.retries}: retransmit {what}"
+    )
+    ctx.counters["retransmits"] += 1
+    for message in state.messages:
+        ctx.send(sa, message)
+    return True
+
+
+def _phase1(ctx: Context, sa: IkeSa, start_phase1: StartPhase1) -> None:
+    if sa.retransmit is not None and not _retransmit(ctx, sa, sa.retransmit, "phase 1"):
+        ctx.isakmp(f"{sa.tag}: peer does not do paranoid keepalives.")
+        lifecycle.drop_ike(ctx, sa, "Death by retransmission P1", sa.peer_notify)
+        return
+    if sa.deadline is not None and ctx.now >= sa.deadline:
+        lifecycle.drop_ike(ctx, sa, "phase 1 negotiation timed out", sa.peer_notify)
+        return
+    if not sa.established:
+        return
+    natd.keepalive_due(ctx, sa)
+    if sa.expires_at is not None and ctx.now >= sa.expires_at:
+        informational.send_delete_ike(ctx, sa)
+        lifecycle.drop_ike(ctx, sa, "lifetime expired")
+        return
+    if sa.rekey_at is not None and ctx.now >= sa.rekey_at:
+        sa.rekey_at = None
+        start_phase1(sa)
+
+
+def _quick_modes(ctx: Context, sa: IkeSa) -> None:
+    for qm in list(sa.quick.values()):
+        if qm.retransmit is not None and not _retransmit(ctx, sa, qm.retransmit, "phase 2"):
+            lifecycle.fail_quick(ctx, sa, qm, "Death by retransmission P2")
+            continue
+        if qm.deadline is not None and ctx.now >= qm.deadline:
+            ctx.isakmp(f"{sa.tag}: quick mode {signed_mid(qm.mid)} timed out")
+            lifecycle.fail_quick(ctx, sa, qm, "quick mode timed out")
+
+
+def _children(ctx: Context, request_child: RequestChild) -> None:
+    for child in list(ctx.table.children.values()):
+        if ctx.now >= child.hard_at:
+            expire_child(ctx, child, "lifetime expired")
+        elif (
+            child.state is ChildState.ACTIVE
+            and not child.rekey_started
+            and ctx.now >= child.soft_at
+        ):
+            rekey_child(ctx, child, request_child)
+
+
+def expire_child(ctx: Context, child: ChildSa, reason: str) -> None:
+    """Hard lifetime: tell the peer (RFC 2408 4.8) and remove the pair."""
+    sa = ctx.table.established_for(child.peer)
+    if sa is not None:
+        informational.send_delete_children(ctx, sa, [child])
+    lifecycle.drop_child(ctx, child, reason)
+
+
+def rekey_child(ctx: Context, child: ChildSa, request_child: RequestChild) -> None:
+    """Soft lifetime (time or volume): negotiate the successor before the pair expires."""
+    child.rekey_started = True
+    ctx.ipsec(
+        f"IPSEC(sa_request): rekeying SA with spi 0x{child.inbound.spi:08X} to {child.peer} "
+        f"(map {child.entry.map_name} {child.entry.seq})"
+    )
+    request = ChildRequest(child.entry, child.selector, rekey_of=child.inbound.spi)
+    request_child(child.local, child.peer, request)
+
+
+def run(ctx: Context, request_child: RequestChild, start_phase1: StartPhase1) -> None:
+    for sa in list(ctx.table.ike.values()):
+        if sa.dead:
+            if sa.linger_until is None or ctx.now >= sa.linger_until:
+                ctx.table.remove(sa)
+            continue
+        _phase1(ctx, sa, start_phase1)
+        if not sa.dead:
+            _quick_modes(ctx, sa)
+    _children(ctx, request_child)
