@@ -61,7 +61,8 @@ class AddressMatch:
     def network(self) -> IPv4Network | None:
         if not is_contiguous_wildcard(self.wildcard):
             return None
-        return IPv4Network(f"{self.address}/{self.wildcard}")
+        # Not "A/WILDCARD": ipaddress reads 0.0.0.0 as a netmask (/0), not a hostmask (/32).
+        return IPv4Network((self.address, 32 - int(self.wildcard).bit_length()))
 
     def matches(self, address: IPv4Address) -> bool:
         return int(address) & ~int(self.wildcard) & 0xFFFFFFFF == int(self.address)
