@@ -1,0 +1,306 @@
+"""From the parsed IOS configuration to what the engine and the data plane are told.
+
+The configuration model (``vpnrouter.config``) has every IOS default resolved; this module
+only translates:
+
+- ``crypto isakmp policy`` -> :class:`vpnrouter.ike.policy.IsakmpPolicy`,
+- ``crypto isakmp key`` -> :class:`~vpnrouter.ike.policy.PreSharedKey`,
+- ``crypto ipsec transform-set`` -> :class:`~vpnrouter.ike.policy.TransformSet` (ESP only),
+- the crypto map applied to the crypto interface, with its dynamic-map entries ->
+  :class:`~vpnrouter.ike.policy.CryptoMapEntry` (ACL lines -> ``TrafficSelector``),
+- the same ACL lines -> the ordered SPD (``vpnrouter.esp.spd.Policy``): ``permit`` is
+  PROTECT (tagged ``"MAP SEQ"``, the tag the data plane's acquire carries back), ``deny`` is
+  BYPASS (RFC 4301 section 4.4.1, as IOS applies crypto ACLs),
+- the remote networks of the ``permit`` lines -> routes into the TUN device.
+
+Anything the configuration asks for that we cannot do (AH, non-contiguous wildcards, port
+ranges in a crypto ACL, a crypto ACL covering the peer itself) is left out with a warning in
+:attr:`RouterPlan.warnings`; leaving a line out never sends traffic in the clear, it only
+leaves it unprotected-and-dropped or unrouted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address, IPv4Interface, IPv4Network
+
+from vpnrouter.config import model as cfg
+from vpnrouter.esp.spd import ANY_PORT, Action, Policy, PortRange, Selector
+from vpnrouter.ike import policy as ike
+
+ANY_NET = IPv4Network("0.0.0.0/0")
+
+
+class PolicyBuildError(ValueError):
+    """The configuration cannot run at all (e.g. no crypto map on an interface)."""
+
+
+@dataclass(frozen=True)
+class RouterPlan:
+    """Everything the daemon needs from the configuration, IOS names kept for the logs."""
+
+    hostname: str
+    crypto_interface: str  # IOS name, e.g. "Ethernet0/0"
+    local_address: IPv4Address
+    local_network: IPv4Interface
+    map_name: str
+    ike_policy: ike.IkePolicy
+    spd: tuple[Policy, ...]
+    tun_routes: tuple[IPv4Network, ...]
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass
+class _Builder:
+    config: cfg.RunningConfig
+    warnings: list[str] = field(default_factory=list)
+
+    def warn(self, text: str) -> None:
+        self.warnings.append(text)
+
+    # -- phase 1 ----------------------------------------------------------------------------
+    def isakmp_policies(self) -> tuple[ike.IsakmpPolicy, ...]:
+        return tuple(
+            ike.IsakmpPolicy(
+                priority=p.priority,
+                encryption=p.encryption,
+                key_length=p.key_length,
+                hash=p.hash,
+                auth=p.authentication,
+                group=p.group,
+                lifetime=p.lifetime,
+            )
+            for p in self.config.isakmp_policies
+        )
+
+    def preshared_keys(self) -> tuple[ike.PreSharedKey, ...]:
+        return tuple(
+            ike.PreSharedKey(key=k.key, address=k.network, no_xauth=k.no_xauth)
+            for k in self.config.isakmp_keys
+        )
+
+    def client_groups(self) -> tuple[ike.ClientGroup, ...]:
+        groups: list[ike.ClientGroup] = []
+        for group in self.config.client_groups:
+            if group.key is None:
+                self.warn(f"client group {group.name} has no key: not usable")
+                continue
+            groups.append(
+                ike.ClientGroup(
+                    name=group.name,
+                    key=group.key,
+                    dns=group.dns,
+                    wins=group.wins,
+                    domain=group.domain or "",
+                    pool=group.pool or "",
+                )
+            )
+        return tuple(groups)
+
+    # -- phase 2 ----------------------------------------------------------------------------
+    def transform_set(self, name: str) -> ike.TransformSet | None:
+        ts = self.config.transform_set(name)
+        if ts is None:
+            self.warn(f"transform set {name} is not defined")
+            return None
+        if ts.ah_auth is not None or ts.esp_encryption is None:
+            self.warn(f"transform set {name} uses AH, which is not supported: ignored")
+            return None
+        mode: ike.Mode = "transport" if ts.mode == "transport" else "tunnel"
+        return ike.TransformSet(
+            name=ts.name,
+            esp_transform=ts.esp_encryption,
+            esp_key_length=ts.esp_key_length,
+            esp_auth=ts.esp_auth,
+            mode=mode,
+            ios_names=" ".join(ts.transforms),
+        )
+
+    def transform_sets(self, names: tuple[str, ...]) -> tuple[ike.TransformSet, ...]:
+        found = (self.transform_set(name) for name in names)
+        return tuple(ts for ts in found if ts is not None)
+
+    def acl_lines(self, name: str | None) -> list[tuple[cfg.AclEntry, Selector]]:
+        """The usable lines of a crypto ACL with their SPD selectors (outbound direction)."""
+        if name is None:
+            return []
+        acl = self.config.acl(name)
+        if acl is None:
+            self.warn(f"access-list {name} is not defined: nothing matches it")
+            return []
+        lines: list[tuple[cfg.AclEntry, Selector]] = []
+        for entry in acl.rules:
+            selector = self._selector(acl, entry)
+            if selector is not None:
+                lines.append((entry, selector))
+        return lines
+
+    def _selector(self, acl: cfg.AccessList, entry: cfg.AclEntry) -> Selector | None:
+        where = f"access-list {acl.name} line {entry.line}"
+        source = entry.source.network
+        destination = ANY_NET if entry.destination is None else entry.destination.network
+        if source is None or destination is None:
+            self.warn(f"{where}: non-contiguous wildcard masks cannot be IPsec selectors")
+            return None
+        ports: list[PortRange] = []
+        for match in (entry.source_port, entry.destination_port):
+            if match is None:
+                ports.append(ANY_PORT)
+                continue
+            bounds = match.bounds()
+            if bounds is None or bounds[0] != bounds[1]:
+                self.warn(f"{where}: only 'eq PORT' can be negotiated in IKEv1 selectors")
+                return None
+            ports.append(PortRange.single(bounds[0]))
+        return Selector(source, destination, entry.protocol, ports[0], ports[1])
+
+    def traffic_selectors(self, name: str | None) -> tuple[ike.TrafficSelector, ...]:
+        return tuple(
+            ike.TrafficSelector(
+                local=sel.src_net,
+                remote=sel.dst_net,
+                protocol=sel.protocol,
+                local_port=sel.src_port.lo if not sel.src_port.is_any else 0,
+                remote_port=sel.dst_port.lo if not sel.dst_port.is_any else 0,
+            )
+            for entry, sel in self.acl_lines(name)
+            if entry.permits
+        )
+
+    def map_entries(
+        self, crypto_map: cfg.CryptoMap, local: IPv4Address
+    ) -> tuple[ike.CryptoMapEntry, ...]:
+        entries: list[ike.CryptoMapEntry] = []
+        for entry in crypto_map.entries:
+            if entry.dynamic_map is not None:
+                entries += self._dynamic_entries(
+                    crypto_map.name, entry.seq, entry.dynamic_map, local
+                )
+                continue
+            if not entry.peers:
+                self.warn(f"crypto map {crypto_map.name} {entry.seq}: no peer set: ignored")
+                continue
+            if entry.match_address is None:
+                self.warn(f"crypto map {crypto_map.name} {entry.seq}: no match address: ignored")
+                continue
+            entries.append(
+                ike.CryptoMapEntry(
+                    map_name=crypto_map.name,
+                    seq=entry.seq,
+                    peers=entry.peers,
+                    transform_sets=self.transform_sets(entry.transform_sets),
+                    acl=self.traffic_selectors(entry.match_address),
+                    acl_name=entry.match_address,
+                    pfs_group=entry.pfs_group,
+                    lifetime_seconds=entry.lifetime_seconds,
+                    lifetime_kilobytes=entry.lifetime_kilobytes,
+                    local_address=local,
+                )
+            )
+        return tuple(entries)
+
+    def _dynamic_entries(
+        self, map_name: str, seq: int, dynamic_name: str, local: IPv4Address
+    ) -> list[ike.CryptoMapEntry]:
+        dynamic = self.config.dynamic_map(dynamic_name)
+        if dynamic is None:
+            self.warn(f"crypto map {map_name} {seq}: dynamic map {dynamic_name} is not defined")
+            return []
+        return [
+            ike.CryptoMapEntry(
+                map_name=map_name,
+                seq=seq,
+                peers=d.peers,
+                transform_sets=self.transform_sets(d.transform_sets),
+                acl=self.traffic_selectors(d.match_address),
+                acl_name=d.match_address or "",
+                pfs_group=d.pfs_group,
+                lifetime_seconds=d.lifetime_seconds,
+                lifetime_kilobytes=d.lifetime_kilobytes,
+                dynamic=True,
+                dynamic_map=dynamic.name,
+                dynamic_seq=d.seq,
+                local_address=local,
+            )
+            for d in dynamic.entries
+        ]
+
+    # -- data plane -------------------------------------------------------------------------
+    def spd(self, crypto_map: cfg.CryptoMap) -> list[Policy]:
+        """The static entries' ACL lines in crypto map order (dynamic entries have no ACL
+        to acquire on: their SAs are bound when a peer negotiates them)."""
+        policies: list[Policy] = []
+        for entry in crypto_map.static_entries:
+            if not entry.peers or entry.match_address is None:
+                continue
+            tag = f"{crypto_map.name} {entry.seq}"
+            for acl_entry, selector in self.acl_lines(entry.match_address):
+                action = Action.PROTECT if acl_entry.permits else Action.BYPASS
+                policies.append(Policy(selector, action, tag, entry.peers[0]))
+        return policies
+
+    def tun_routes(self, spd: list[Policy], avoid: list[IPv4Network]) -> list[IPv4Network]:
+        """Remote networks of the PROTECT lines, unless routing them into the tunnel would
+        swallow a peer or a connected network (e.g. ``permit ip any any``)."""
+        routes: list[IPv4Network] = []
+        for policy in spd:
+            if policy.action is not Action.PROTECT:
+                continue
+            net = policy.selector.dst_net
+            if any(net.overlaps(a) for a in avoid):
+                self.warn(
+                    f"not routing {net} into the tunnel: it covers a peer or a connected network"
+                )
+                continue
+            if net not in routes:
+                routes.append(net)
+        return routes
+
+
+def crypto_interface(config: cfg.RunningConfig) -> cfg.Interface:
+    """The interface whose address IKE and ESP use: the first one with a crypto map."""
+    candidates = [i for i in config.crypto_interfaces() if i.address is not None]
+    if not candidates:
+        raise PolicyBuildError("no interface with an IP address has a crypto map applied")
+    return candidates[0]
+
+
+def build(config: cfg.RunningConfig) -> RouterPlan:
+    """Translate a configuration; raise :class:`PolicyBuildError` if it cannot run."""
+    builder = _Builder(config)
+    interface = crypto_interface(config)
+    if interface.address is None or interface.crypto_map is None:  # crypto_interface checked
+        raise PolicyBuildError(f"{interface.name} has no address or no crypto map")
+    for other in config.crypto_interfaces()[1:]:
+        builder.warn(f"crypto map on {other.name} ignored: one crypto interface is supported")
+    crypto_map = config.crypto_map(interface.crypto_map)
+    if crypto_map is None:
+        raise PolicyBuildError(
+            f"crypto map {interface.crypto_map} is applied to {interface.name} but not defined"
+        )
+    local = interface.address.ip
+    entries = builder.map_entries(crypto_map, local)
+    policy = ike.IkePolicy(
+        isakmp_policies=builder.isakmp_policies(),
+        preshared_keys=builder.preshared_keys(),
+        crypto_maps=entries,
+        ipsec_lifetime_seconds=config.ipsec_lifetime_seconds,
+        ipsec_lifetime_kilobytes=config.ipsec_lifetime_kilobytes,
+        nat_keepalive=config.isakmp_nat_keepalive,
+        client_groups=builder.client_groups(),
+    )
+    spd = builder.spd(crypto_map)
+    peers = [IPv4Network(peer) for e in entries for peer in e.peers]
+    connected = [i.address.network for i in config.interfaces if i.address is not None]
+    routes = builder.tun_routes(spd, peers + connected)
+    return RouterPlan(
+        hostname=config.hostname,
+        crypto_interface=interface.name,
+        local_address=local,
+        local_network=interface.address,
+        map_name=crypto_map.name,
+        ike_policy=policy,
+        spd=tuple(spd),
+        tun_routes=tuple(routes),
+        warnings=tuple(builder.warnings),
+    )

@@ -1,0 +1,177 @@
+"""router.policy_builder: the seed configurations and the edge cases of the translation."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+
+import pytest
+
+from vpnrouter.config import load, parse, parse_strict
+from vpnrouter.esp.spd import Action, Selector
+from vpnrouter.ike import policy as ike
+from vpnrouter.router.policy_builder import PolicyBuildError, build
+
+SEED = Path(__file__).resolve().parents[2] / "examples" / "seed"
+
+
+def test_vpn2611_seed() -> None:
+    plan = build(load(SEED / "vpn2611.cfg").config)
+    assert plan.hostname == "vpn2611"
+    assert plan.crypto_interface == "Ethernet0/0"
+    assert plan.local_address == IPv4Address("172.18.124.159")
+    assert plan.map_name == "clientmap"
+    policy = plan.ike_policy
+    assert policy.isakmp_policies == (
+        ike.IsakmpPolicy(3, ike.ENCR_3DES, None, ike.HASH_SHA, ike.AUTH_PRE_SHARE, 2, 86400),
+        ike.IsakmpPolicy(10, ike.ENCR_DES, None, ike.HASH_MD5, ike.AUTH_PRE_SHARE, 1, 86400),
+    )
+    (psk,) = policy.preshared_keys
+    assert (psk.key, psk.address, psk.no_xauth) == (
+        "cisco123",
+        IPv4Network("172.18.124.199/32"),
+        True,
+    )
+    static, dynamic = policy.crypto_maps
+    myset = ike.TransformSet(
+        "myset", ike.ESP_3DES, None, ike.ESP_AUTH_MD5, "tunnel", "esp-3des esp-md5-hmac"
+    )
+    assert static == ike.CryptoMapEntry(
+        map_name="clientmap",
+        seq=1,
+        peers=(IPv4Address("172.18.124.199"),),
+        transform_sets=(myset,),
+        acl=(ike.TrafficSelector(IPv4Network("10.10.10.0/24"), IPv4Network("10.10.20.0/24")),),
+        acl_name="100",
+        local_address=IPv4Address("172.18.124.159"),
+    )
+    assert dynamic.dynamic and dynamic.dynamic_map == "dynmap" and dynamic.seq == 10
+    assert dynamic.dynamic_seq == 10 and dynamic.transform_sets == (myset,) and not dynamic.acl
+    (group,) = policy.client_groups
+    assert (group.name, group.key, group.pool, group.domain) == (
+        "3000client",
+        "cisco123",
+        "ippool",
+        "cisco.com",
+    )
+    assert plan.spd == (
+        ike_policy_line("10.10.10.0/24", "10.10.20.0/24", "clientmap 1", "172.18.124.199"),
+    )
+    assert plan.tun_routes == (IPv4Network("10.10.20.0/24"),)
+    assert policy.ipsec_lifetime_seconds == 3600 and policy.nat_keepalive is None
+    assert plan.warnings == ()
+
+
+def ike_policy_line(src: str, dst: str, tag: str, peer: str) -> object:
+    from vpnrouter.esp.spd import Policy
+
+    return Policy(Selector.of(src, dst), Action.PROTECT, tag, IPv4Address(peer))
+
+
+def test_vpn3640_seed_mirrors_vpn2611() -> None:
+    plan = build(load(SEED / "vpn3640.cfg").config)
+    (entry,) = plan.ike_policy.crypto_maps
+    assert entry.peers == (IPv4Address("172.18.124.159"),)
+    assert (
+        entry.acl[0].mirror()
+        == build(load(SEED / "vpn2611.cfg").config).ike_policy.crypto_maps[0].acl[0]
+    )
+    assert plan.tun_routes == (IPv4Network("10.10.10.0/24"),)
+
+
+MODERN = """
+hostname modern
+crypto isakmp policy 5
+ encr aes 256
+ hash sha256
+ authentication pre-share
+ group 14
+ lifetime 3600
+crypto isakmp key s3cret address 172.18.124.199
+crypto isakmp nat keepalive 20
+crypto ipsec transform-set a128 esp-aes esp-sha-hmac
+crypto ipsec transform-set a256 esp-aes 256 esp-sha256-hmac
+crypto ipsec transform-set ahset ah-sha-hmac esp-aes
+crypto map m 10 ipsec-isakmp
+ set peer 172.18.124.199
+ set transform-set ahset a256 a128
+ set pfs group14
+ set security-association lifetime seconds 1800
+ match address l2l
+interface Ethernet0/0
+ ip address 172.18.124.159 255.255.255.0
+ crypto map m
+interface Ethernet0/1
+ ip address 10.10.10.1 255.255.255.0
+ip access-list extended l2l
+ deny tcp 10.10.10.0 0.0.0.255 10.10.20.0 0.0.0.255 eq 22
+ permit udp host 10.10.10.5 10.10.20.0 0.0.0.255 eq 53
+ permit ip 10.10.10.0 0.0.0.255 10.10.20.0 0.0.0.255
+ permit ip 10.10.10.0 0.0.0.255 10.0.0.0 0.255.0.255
+ permit tcp 10.10.10.0 0.0.0.255 10.10.30.0 0.0.0.255 range 1000 2000
+ permit ip 10.10.10.0 0.0.0.255 any
+"""
+
+
+def test_modern_suites_pfs_lifetimes_and_acl_lines() -> None:
+    plan = build(parse_strict(MODERN, "modern.cfg"))
+    (p,) = plan.ike_policy.isakmp_policies
+    assert (p.encryption, p.key_length, p.hash, p.group, p.lifetime) == (
+        ike.ENCR_AES,
+        256,
+        ike.HASH_SHA256,
+        14,
+        3600,
+    )
+    assert plan.ike_policy.nat_keepalive == 20
+    (entry,) = plan.ike_policy.crypto_maps
+    assert [ts.name for ts in entry.transform_sets] == ["a256", "a128"]  # AH left out
+    a256 = entry.transform_sets[0]
+    assert (a256.esp_transform, a256.esp_key_length, a256.esp_auth) == (
+        ike.ESP_AES,
+        256,
+        ike.ESP_AUTH_SHA256,
+    )
+    assert entry.pfs_group == 14 and entry.lifetime_seconds == 1800
+    # the deny line is no IKE selector; the udp/53 line keeps its protocol and port
+    assert entry.acl[0] == ike.TrafficSelector(
+        IPv4Network("10.10.10.5/32"), IPv4Network("10.10.20.0/24"), 17, 0, 53
+    )
+    assert entry.acl[1] == ike.TrafficSelector(
+        IPv4Network("10.10.10.0/24"), IPv4Network("10.10.20.0/24")
+    )
+    assert len(entry.acl) == 3  # + "any": the wildcard and the port range are left out
+    actions = [(str(pol.selector.dst_net), pol.action) for pol in plan.spd]
+    assert actions == [
+        ("10.10.20.0/24", Action.BYPASS),
+        ("10.10.20.0/24", Action.PROTECT),
+        ("10.10.20.0/24", Action.PROTECT),
+        ("0.0.0.0/0", Action.PROTECT),
+    ]
+    assert plan.spd[0].selector.dst_port.lo == 22
+    # "any" would swallow the peer and the connected networks: not routed into the tunnel
+    assert plan.tun_routes == (IPv4Network("10.10.20.0/24"),)
+    warnings = "\n".join(plan.warnings)
+    assert "ahset uses AH" in warnings
+    assert "non-contiguous" in warnings
+    assert "only 'eq PORT'" in warnings
+    assert "not routing 0.0.0.0/0" in warnings
+
+
+def test_no_crypto_interface_is_an_error() -> None:
+    config = parse_strict("hostname r\ninterface Ethernet0/0\n ip address 1.1.1.1 255.0.0.0\n")
+    with pytest.raises(PolicyBuildError, match="no interface"):
+        build(config)
+
+
+def test_undefined_map_and_acl() -> None:
+    text = (
+        "hostname r\ncrypto map m 10 ipsec-isakmp\n set peer 2.2.2.2\n match address 150\n"
+        "interface Ethernet0/0\n ip address 1.1.1.1 255.0.0.0\n crypto map m\n"
+    )
+    plan = build(parse(text).config)  # IOS accepts the line and warns; so do we
+    assert plan.spd == ()
+    assert "access-list 150 is not defined" in "\n".join(plan.warnings)
+    config = parse(text.replace("crypto map m\n", "crypto map other\n")).config
+    with pytest.raises(PolicyBuildError, match="not defined"):
+        build(config)
