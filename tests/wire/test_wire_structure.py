@@ -171,3 +171,9 @@ def test_nat_payload_types_follow_the_draft_flag() -> None:
         chain = encode_payloads([HashPayload(b"h"), payload])
         assert chain[0] == expected
         assert decode_payloads(8, chain).payloads[1] == payload
+
+
+def test_more_than_255_transforms_cannot_be_encoded() -> None:
+    proposal = Proposal(1, 1, b"", (Transform(1, 1, ()),) * 256)
+    with pytest.raises(EncodeError, match="255 transforms"):
+        encode_payloads([SaPayload((proposal,))])

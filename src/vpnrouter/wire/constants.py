@@ -111,8 +111,8 @@ class NotifyType(IntEnum):
     RESPONDER_LIFETIME = 24576  # RFC 2407 4.6.3.1
     REPLAY_STATUS = 24577  # RFC 2407 4.6.3.2
     INITIAL_CONTACT = 24578  # RFC 2407 4.6.3.3
-    R_U_THERE = 36136  # RFC 3706 5.1
-    R_U_THERE_ACK = 36137  # RFC 3706 5.1
+    R_U_THERE = 36136  # RFC 3706 section 5
+    R_U_THERE_ACK = 36137  # RFC 3706 section 5
     UNITY_HEARTBEAT = 40500  # racoon isakmp_unity.h (sent while XAuth waits for the user)
     UNITY_LOAD_BALANCE = 40501  # strongSwan notify_payload.h, Shrew Soft libike
     UNITY_GROUP_HASH = 40503  # Shrew Soft libike
@@ -286,7 +286,7 @@ class HashAlgorithm(IntEnum):
 
 
 class AuthMethod(IntEnum):
-    """RFC 2409 appendix A; XAuth/hybrid values from draft-beaulieu-ike-xauth-02 7.2."""
+    """RFC 2409 appendix A; XAuth/hybrid methods from draft-beaulieu-ike-xauth-02."""
 
     PRE_SHARED_KEY = 1
     DSS_SIGNATURES = 2
@@ -407,7 +407,7 @@ class CfgMessageType(IntEnum):
 class CfgAttr(IntEnum):
     """Mode Config attribute types.
 
-    1-15: draft-dukes-ike-mode-cfg 3.3; 16520-16529: draft-beaulieu-ike-xauth-02 6.3;
+    1-15: draft-dukes-ike-mode-cfg 3.3; 16520-16529: draft-beaulieu-ike-xauth-02 XAUTH attributes;
     28672-28682: Cisco Unity, as published by strongSwan (attributes.h) and racoon
     (isakmp_unity.h).
     """
@@ -451,7 +451,7 @@ class CfgAttr(IntEnum):
 
 
 # Attributes whose value is a 16-bit basic (TV) value when sent with a value (draft-beaulieu
-# 6.3 "B" rows; Unity save-password/NAT-T port/PFS are 16-bit per strongSwan and racoon).
+# XAUTH-TYPE/XAUTH-STATUS; Unity save-password/NAT-T port/PFS are 16-bit per strongSwan and racoon).
 CFG_BASIC: frozenset[int] = frozenset(
     {
         CfgAttr.XAUTH_TYPE,
@@ -464,7 +464,7 @@ CFG_BASIC: frozenset[int] = frozenset(
 
 
 class XauthType(IntEnum):
-    """draft-beaulieu-ike-xauth-02 6.3 XAUTH-TYPE values."""
+    """draft-beaulieu-ike-xauth-02 XAUTH-TYPE values."""
 
     GENERIC = 0
     RADIUS_CHAP = 1
@@ -473,7 +473,7 @@ class XauthType(IntEnum):
 
 
 class XauthStatus(IntEnum):
-    """draft-beaulieu-ike-xauth-02 6.3 XAUTH-STATUS values."""
+    """draft-beaulieu-ike-xauth-02 XAUTH-STATUS values."""
 
     FAIL = 0
     OK = 1

@@ -15,6 +15,7 @@ from .buffer import Buffer, push_fixed, push_uint8, push_uint16, push_uint32
 from .constants import (
     MAX_PROPOSALS,
     MAX_SPIS,
+    MAX_TRANSFORMS,
     Doi,
     IdType,
     PayloadType,
@@ -135,6 +136,8 @@ def _push_transform(out: bytearray, t: Transform, last: bool) -> None:
 
 
 def _push_proposal(out: bytearray, p: Proposal, last: bool) -> None:
+    if len(p.transforms) > MAX_TRANSFORMS:
+        raise EncodeError(f"more than {MAX_TRANSFORMS} transforms in one proposal")
     body = bytearray()
     push_uint8(body, p.number, "proposal number")
     push_uint8(body, p.protocol_id, "protocol ID")

@@ -23,7 +23,7 @@ NATT_DRAFT_03 = bytes.fromhex("7d9419a65310ca6f2c179d9215529d56")
 # draft-ietf-ipsec-nat-t-ike-00 / -01 (ike-scan ike-vendor-ids, strongSwan isakmp_vendor.c).
 NATT_DRAFT_00 = bytes.fromhex("4485152d18b6bbcd0be8a8469579ddcc")
 NATT_DRAFT_01 = bytes.fromhex("16f6ca16e4a4066d83821a0f0aeaa862")
-# RFC 3706 5.1: DPD vendor ID, 14 bytes + major version 1 + minor version 0.
+# RFC 3706 (section 5): DPD vendor ID, 14 bytes + major version 1 + minor version 0.
 DPD = bytes.fromhex("afcad71368a1f1c96b8696fc77570100")
 # Cisco Unity: MD5("CISCO-UNITY") with the last two bytes replaced by version 01 00
 # (strongSwan isakmp_vendor.c, libreswan vendor.c, ike-scan).
