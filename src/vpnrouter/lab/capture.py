@@ -1,17 +1,25 @@
 """Packet captures in lab namespaces with tshark, and what a capture shows.
 
 `Capture` runs ``tshark -i IF -w FILE -f FILTER`` inside a namespace (bounded by an autostop
-duration), waits until it is capturing, and stops it by PID (SIGINT to its process group, so
-its dumpcap child flushes the file). `read_packets` and `summarize` read a pcap back with
-``tshark -r FILE -T fields`` and sort every IPv4 packet into one kind: ISAKMP (UDP 500, or UDP
-4500 with the non-ESP marker), ESP (IP protocol 50), ESP in UDP (RFC 3948), NAT-T keepalive,
-or clear ICMP / TCP / UDP. UDP port 4500 is decoded as RFC 3948 encapsulation.
+duration) and stops it by PID (SIGINT to its process group). tshark reports "Capturing on"
+a little before packets really land in the file, and packets still in the kernel's ring when
+it is stopped are lost; so `start()` and `stop()` each send a marker frame (a broadcast of the
+IEEE local-experimental EtherType 0x88B5, which every host drops) out of the captured
+interface and wait until its random nonce is in the file: everything sent after `start()`
+returns and before `stop()` is called is in the capture. Markers are left out when reading.
+
+`read_packets` and `summarize` read a pcap back with ``tshark -r FILE -T fields`` and sort
+every IPv4 packet into one kind: ISAKMP (UDP 500, or UDP 4500 with the non-ESP marker), ESP
+(IP protocol 50), ESP in UDP (RFC 3948), NAT-T keepalive, or clear ICMP / TCP / UDP. UDP port
+4500 is decoded as RFC 3948 encapsulation.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import signal
+import sys
 import time
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -25,6 +33,16 @@ TSHARK = "tshark"
 READY_TIMEOUT = 10.0
 MAX_DURATION = 600  # seconds; tshark's own autostop, in case nobody stops it
 NATT_PORT = 4500
+MARKER_ETHERTYPE = 0x88B5
+MARKER_TAG = b"vpnrouter-lab-marker:"
+SYNC_TIMEOUT = 10.0
+MARKER_RESEND = 0.5  # seconds between markers while waiting for one to show up
+_SEND_FRAME = (
+    "import socket, sys\n"
+    "s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n"
+    "s.bind((sys.argv[1], 0))\n"
+    "s.send(bytes.fromhex(sys.argv[2]))\n"
+)
 
 KINDS = (
     "isakmp",
@@ -41,6 +59,7 @@ CLEAR_KINDS = frozenset({"icmp", "tcp", "udp", "other"})
 
 FIELDS = (
     "frame.number",
+    "eth.type",
     "frame.time_relative",
     "ip.src",
     "ip.dst",
@@ -159,21 +178,26 @@ def read_packets(
     for name in FIELDS:
         argv += ["-e", name]
     out = run(argv, timeout=timeout).stdout
-    return [_packet(line.split("\t")) for line in out.splitlines() if line.strip()]
+    packets = []
+    for line in out.splitlines():
+        cols = line.split("\t")
+        if line.strip() and _opt_int(cols[1]) != MARKER_ETHERTYPE:
+            packets.append(_packet(cols))
+    return packets
 
 
 def _packet(cols: list[str]) -> Packet:
     cols += [""] * (len(FIELDS) - len(cols))
     return Packet(
         number=int(cols[0]),
-        time=float(cols[1] or 0.0),
-        src=cols[2],
-        dst=cols[3],
-        protocols=tuple(cols[4].split(":")) if cols[4] else (),
-        sport=_opt_int(cols[5]),
-        dport=_opt_int(cols[6]),
-        esp_spi=_opt_int(cols[7]),
-        icmp_type=_opt_int(cols[8]),
+        time=float(cols[2] or 0.0),
+        src=cols[3],
+        dst=cols[4],
+        protocols=tuple(cols[5].split(":")) if cols[5] else (),
+        sport=_opt_int(cols[6]),
+        dport=_opt_int(cols[7]),
+        esp_spi=_opt_int(cols[8]),
+        icmp_type=_opt_int(cols[9]),
     )
 
 
@@ -232,6 +256,7 @@ class Capture:
         self.max_duration = max_duration
         self.name = name
         self.process: LabProcess | None = None
+        self.synced = False
 
     def start(self, timeout: float = READY_TIMEOUT) -> Capture:
         """Start tshark; return once it reports that it is capturing."""
@@ -241,13 +266,13 @@ class Capture:
         argv = [TSHARK, "-n", "-i", self.interface, "-w", str(self.path)]
         argv += ["-a", f"duration:{self.max_duration}"]
         if self.capture_filter:
-            argv += ["-f", self.capture_filter]
+            argv += ["-f", f"({self.capture_filter}) or ether proto {MARKER_ETHERTYPE:#06x}"]
         self.process = self.topology.popen(
             self.ns, argv, name=self.name, log=self.path.with_suffix(".log")
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if "Capturing on" in self.process.log():
+            if "Capturing on" in self.process.log() and self.sync(deadline - time.monotonic()):
                 return self
             if not self.process.alive():
                 break
@@ -256,10 +281,42 @@ class Capture:
         self.process.stop()
         raise LabError(f"tshark on {self.ns}/{self.interface} did not start: {log.strip()}")
 
+    def sync(self, timeout: float = SYNC_TIMEOUT) -> bool:
+        """Send marker frames until one is in the capture file; False after `timeout`."""
+        if self.process is None:
+            return False
+        nonces: list[bytes] = []
+        deadline = time.monotonic() + timeout
+        next_send = 0.0
+        while time.monotonic() < deadline and self.process.alive():
+            if time.monotonic() >= next_send:
+                nonces.append(os.urandom(16))
+                self._send_marker(nonces[-1])
+                next_send = time.monotonic() + MARKER_RESEND
+            try:
+                data = self.path.read_bytes()
+            except FileNotFoundError:
+                data = b""
+            if any(nonce in data for nonce in nonces):
+                return True
+            time.sleep(0.02)
+        return False
+
+    def _send_marker(self, nonce: bytes) -> None:
+        src_mac = b"\x02\x00\x00\x00\x00\x00"  # locally administered
+        payload = MARKER_TAG + nonce
+        frame = b"\xff" * 6 + src_mac + MARKER_ETHERTYPE.to_bytes(2, "big") + payload
+        frame += b"\x00" * max(0, 60 - len(frame))
+        argv = [sys.executable, "-I", "-S", "-c", _SEND_FRAME, self.interface, frame.hex()]
+        self.topology.exec(self.ns, argv, timeout=10)
+
     def stop(self, timeout: float = 10.0) -> Path:
-        """Stop tshark by PID (SIGINT lets it finish the file); return the pcap path."""
+        """Wait until everything sent so far is in the file (`synced` tells whether that
+        worked), then stop tshark by PID; return the pcap path."""
         if self.process is None:
             raise LabError(f"capture {self.name} was not started")
+        if self.process.alive():
+            self.synced = self.sync()
         self.process.stop(timeout=timeout, sig=signal.SIGINT)
         if not self.path.exists():
             raise LabError(f"tshark wrote no capture file: {self.process.log().strip()}")
