@@ -115,9 +115,9 @@ def incomplete_entries(config: RunningConfig, file: str) -> Iterator[Finding]:
             missing = [
                 what
                 for what, absent in (
-                    ("a peer (set peer)", not entry.peers),
-                    ("an access list (match address)", entry.match_address is None),
-                    ("a transform set (set transform-set)", not entry.transform_sets),
+                    ("peer (set peer)", not entry.peers),
+                    ("access list (match address)", entry.match_address is None),
+                    ("transform set (set transform-set)", not entry.transform_sets),
                 )
                 if absent
             ]

@@ -119,14 +119,14 @@ class _Check:
 
     def _one_way_phase1(self, forward_ok: bool) -> None:
         works, fails = (self.a, self.b) if forward_ok else (self.b, self.a)
+        offered = _phase1_lifetime(fails.config, works.config)
         self.error(
             "tunnel-isakmp-policy",
-            fails,
-            self.link.entry_a.line,
-            f"Phase 1 succeeds only when {works.host} initiates: {fails.host}'s "
-            "matching ISAKMP policy has a longer lifetime than the other side's, and "
-            "IOS accepts a proposal only if its lifetime is at most its own. Make the "
-            "lifetimes equal.",
+            works,
+            self._line(works),
+            f"Phase 1 succeeds only when {works.host} initiates: the matching ISAKMP policy "
+            f"lasts {offered[0]} s on {fails.host} but only {offered[1]} s on {works.host}, "
+            "and IOS accepts a proposed lifetime only up to its own. Make the lifetimes equal.",
         )
 
     # -- 3. keys and XAuth ----------------------------------------------------------------
@@ -145,8 +145,8 @@ class _Check:
                     side,
                     self._line(side),
                     f"{side.host} has no ISAKMP key covering {other.address} "
-                    f"({other.host}): add crypto isakmp key KEY address "
-                    f"{other.address}.",
+                    f"({other.host}){_keys_text(side.config)}: add crypto isakmp key KEY "
+                    f"address {other.address}.",
                 )
         if key_a is not None and key_b is not None and key_a.key != key_b.key:
             self.error(
@@ -194,16 +194,28 @@ class _Check:
         if group_a == group_b or (group_b is None and self.link.b_dynamic):
             return
         if group_a is not None and group_b is not None:
-            text = f"PFS groups differ (group {group_a} and group {group_b})"
-        else:
-            wants, side = (self.a, group_a) if group_a is not None else (self.b, group_b)
-            text = f"only {wants.host} sets pfs group{side}; the other side rejects or omits it"
+            self.error(
+                "tunnel-pfs",
+                self.a,
+                self.link.entry_a.line,
+                f"PFS groups differ: {self.a.host} sets pfs group{group_a} and {self.b.host} "
+                f"pfs group{group_b}, so quick mode fails both ways. Use the same group.",
+            )
+            return
+        wants, other = (self.a, self.b) if group_a is not None else (self.b, self.a)
+        group = group_a if group_a is not None else group_b
+        outcome = (
+            f"the tunnel comes up only when {wants.host} initiates"
+            if not self.link.b_dynamic
+            else f"{other.host} is the only side that initiates here, so it does not come up"
+        )
         self.error(
             "tunnel-pfs",
-            self.a,
-            self.link.entry_a.line,
-            f"{text}: quick mode fails when the side without a matching set pfs "
-            "responds. Configure the same set pfs on both entries.",
+            wants,
+            self._line(wants),
+            f"{wants.host} requires PFS (set pfs group{group}) and {other.host} does not offer "
+            f"it: {wants.host} rejects {other.host}'s quick mode, and {outcome}. Configure the "
+            "same set pfs on both entries.",
         )
 
     def proxy_ids(self, entry_b: CryptoMapEntry) -> list[str]:
@@ -295,6 +307,15 @@ def _phase1(
     return None
 
 
+def _phase1_lifetime(initiator: RunningConfig, responder: RunningConfig) -> tuple[int, int]:
+    """(initiator's lifetime, responder's lifetime) of the first suite both have."""
+    for proposal in initiator.isakmp_policies or (DEFAULT_POLICY,):
+        for policy in responder.isakmp_policies or (DEFAULT_POLICY,):
+            if _same_suite(proposal, policy):
+                return (proposal.lifetime, policy.lifetime)
+    return (0, 0)
+
+
 def _same_suite(a: IsakmpPolicy, b: IsakmpPolicy) -> bool:
     return (a.encryption, a.key_length, a.hash, a.authentication, a.group) == (
         b.encryption,
@@ -303,6 +324,12 @@ def _same_suite(a: IsakmpPolicy, b: IsakmpPolicy) -> bool:
         b.authentication,
         b.group,
     )
+
+
+def _keys_text(config: RunningConfig) -> str:
+    if not config.isakmp_keys:
+        return ""
+    return " (its keys cover " + ", ".join(str(k.network) for k in config.isakmp_keys) + ")"
 
 
 def _uses_psk(config: RunningConfig) -> bool:

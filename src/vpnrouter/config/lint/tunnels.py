@@ -142,12 +142,50 @@ def predict_all(
         predictions.extend(predict(link) for link in links)
         if links:
             linked[i] = linked[j] = True
-    findings: list[Finding] = []
+    findings = _unanswered(results)
     if len(results) >= 2:
         for result, has_link in zip(results, linked, strict=True):
-            if not has_link and _has_static_entries(result):
+            named = any(f.file == display_name(result) for f in findings)
+            if not has_link and not named and _has_static_entries(result) and sides(result):
                 findings.append(_no_tunnel(result))
     return predictions, findings
+
+
+def _unanswered(results: list[ParseResult]) -> list[Finding]:
+    """Static entries whose peer is an interface of another router without a crypto map."""
+    findings: list[Finding] = []
+    for result in results:
+        for side in sides(result):
+            for entry in side.cmap.static_entries:
+                for peer in entry.peers:
+                    findings.extend(_unanswered_peer(side, entry, peer, results))
+    return findings
+
+
+def _unanswered_peer(
+    side: Side, entry: CryptoMapEntry, peer: IPv4Address, results: list[ParseResult]
+) -> list[Finding]:
+    for other in results:
+        if other is side.result:
+            continue
+        interface = next(
+            (i for i in other.config.interfaces if i.address and i.address.ip == peer), None
+        )
+        if interface is None or sides(other):
+            continue  # with a crypto map elsewhere, the link check names the right address
+        state = "is shut down" if interface.shutdown else "has no crypto map"
+        return [
+            Finding(
+                Severity.ERROR,
+                "tunnel-no-crypto-map",
+                side.file,
+                entry.line,
+                f"{side.label(entry)} sets peer {peer}, which is {other.config.hostname}'s "
+                f"{interface.name}, but that interface {state}: {other.config.hostname} does "
+                "not answer IKE there and the tunnel does not come up.",
+            )
+        ]
+    return []
 
 
 def _links_between(first: ParseResult, second: ParseResult) -> list[Link]:
