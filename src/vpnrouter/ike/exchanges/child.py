@@ -62,6 +62,18 @@ def _log_created(ctx: Context, sa: IkeSa, child: ChildSa) -> None:
         )
 
 
+def _superseded(ctx: Context, sa: IkeSa, qm: QuickMode) -> ChildSa | None:
+    """The pair this quick mode replaces: the one we rekeyed, or (as responder, where the
+    peer does not say so) the active pair for the same traffic with the same peer."""
+    if qm.rekey_of is not None:
+        return ctx.table.children.get(qm.rekey_of)
+    for child in ctx.table.children.values():
+        same = child.peer == sa.peer and child.selector == qm.selector
+        if same and child.state is ChildState.ACTIVE:
+            return child
+    return None
+
+
 def install(ctx: Context, sa: IkeSa, qm: QuickMode, encap_mode: int, g_qm: bytes | None) -> None:
     """Derive both directions, record the pair and emit :class:`ChildSaUp`."""
     ts = qm.transform_set
@@ -77,7 +89,7 @@ def install(ctx: Context, sa: IkeSa, qm: QuickMode, encap_mode: int, g_qm: bytes
     margin = ctx.policy.rekey_margin
     if not qm.initiator:  # the responder waits a little longer before it rekeys itself
         margin += (1.0 - margin) / 2
-    old = ctx.table.children.get(qm.rekey_of) if qm.rekey_of is not None else None
+    old = _superseded(ctx, sa, qm)
     replaces = (old.inbound.spi, old.outbound.spi) if old is not None else None
     if old is not None:
         old.state = ChildState.REKEYED

@@ -1,0 +1,110 @@
+"""Rekeying before expiry: phase 2 by time and by volume, phase 1 by time; the new SAs are
+installed before the old ones go."""
+
+from dataclasses import replace
+
+from ikepair import FLOW_2611, Pair, seed_2611, seed_3640
+
+from vpnrouter.ike.events import ChildSaDown, ChildSaUp, Event, IkeSaDown, IkeSaUp
+from vpnrouter.ike.policy import IkePolicy
+
+
+def established(policy_a: IkePolicy | None = None, policy_b: IkePolicy | None = None) -> Pair:
+    pair = Pair(policy_a or seed_2611(), policy_b or seed_3640())
+    assert pair.a.engine.initiate(pair.a.engine.policy.crypto_maps[0], FLOW_2611, pair.now)
+    pair.pump()
+    return pair
+
+
+def index(events: list[Event], wanted: Event) -> int:
+    return next(i for i, e in enumerate(events) if e == wanted)
+
+
+def test_phase2_rekeyed_by_time_before_it_expires() -> None:
+    pair = established()
+    (old_a,) = pair.a.of(ChildSaUp)
+    pair.advance(3239)
+    assert len(pair.a.of(ChildSaUp)) == 1
+    pair.advance(2)  # 90% of 3600 s
+    new_a = pair.a.of(ChildSaUp)[1]
+    new_b = pair.b.of(ChildSaUp)[1]
+    assert new_a.inbound == new_b.outbound and new_a.inbound != old_a.inbound
+    assert new_a.replaces == (old_a.inbound.spi, old_a.outbound.spi)
+    assert new_b.replaces == (old_a.outbound.spi, old_a.inbound.spi)
+    assert len(pair.a.engine.ipsec_sas(pair.now)) == 2  # old still valid until it expires
+    assert {r.state for r in pair.a.engine.ipsec_sas(pair.now)} == {"ACTIVE", "REKEYED"}
+    pair.advance(400)  # past 3600 s
+    (down_a,) = pair.a.of(ChildSaDown)
+    (down_b,) = pair.b.of(ChildSaDown)
+    assert down_a.inbound_spi == old_a.inbound.spi and down_b.outbound_spi == old_a.inbound.spi
+    assert index(pair.a.events, new_a) < index(pair.a.events, down_a)
+    # the responder did not rekey the superseded pair a second time
+    assert len(pair.b.of(ChildSaUp)) == 2 and len(pair.a.of(ChildSaUp)) == 2
+    ((row_a,), (row_b,)) = pair.a.engine.ipsec_sas(pair.now), pair.b.engine.ipsec_sas(pair.now)
+    assert row_a.inbound_spi == new_a.inbound.spi and row_b.inbound_spi == new_b.inbound.spi
+
+
+def test_phase2_rekeyed_by_volume_and_removed_at_the_hard_limit() -> None:
+    pair = established()
+    (old,) = pair.a.of(ChildSaUp)
+    limit = old.lifetime_kilobytes * 1024
+    pair.a.engine.report_traffic(old.outbound.spi, int(limit * 0.5), pair.now)
+    pair.pump()
+    assert len(pair.a.of(ChildSaUp)) == 1
+    pair.a.engine.report_traffic(old.outbound.spi, int(limit * 0.91), pair.now)
+    pair.pump()
+    new = pair.a.of(ChildSaUp)[1]
+    assert new.replaces == (old.inbound.spi, old.outbound.spi)
+    pair.a.engine.report_traffic(old.inbound.spi, limit, pair.now)
+    pair.pump()
+    (down_a,) = pair.a.of(ChildSaDown)
+    assert down_a.reason == "volume lifetime expired"
+    (down_b,) = pair.b.of(ChildSaDown)
+    assert down_b.reason == "deleted by peer" and down_b.outbound_spi == old.inbound.spi
+    assert len(pair.b.engine.ipsec_sas(pair.now)) == 1
+
+
+def test_phase1_rekeyed_before_expiry_and_the_old_one_deleted() -> None:
+    short_a = replace(
+        seed_2611(),
+        isakmp_policies=tuple(replace(p, lifetime=1000) for p in seed_2611().isakmp_policies),
+    )
+    short_b = replace(
+        seed_3640(),
+        isakmp_policies=tuple(replace(p, lifetime=1000) for p in seed_3640().isakmp_policies),
+    )
+    pair = established(short_a, short_b)
+    pair.advance(901)
+    up_a = pair.a.of(IkeSaUp)
+    assert len(up_a) == 2 and up_a[1].replaces == up_a[0].conn_id
+    (down_b,) = pair.b.of(IkeSaDown)
+    assert down_b.reason == "Receive delete from peer"
+    (down_a,) = pair.a.of(IkeSaDown)
+    assert down_a.reason == "rekeyed"
+    assert not pair.a.of(ChildSaDown) and not pair.b.of(ChildSaDown)
+    rows = {r.conn_id: r.status for r in pair.a.engine.isakmp_sas(pair.now)}
+    assert rows == {1: "DELETED", 2: "ACTIVE"}
+    # the new ISAKMP SA carries the next quick mode
+    pair.a.engine.delete_child_sa(pair.now)
+    pair.pump()
+    assert pair.a.engine.initiate(pair.a.engine.policy.crypto_maps[0], FLOW_2611, pair.now)
+    pair.pump()
+    assert pair.a.of(ChildSaUp)[-1].ike_conn_id == 2
+
+
+def test_responder_lifetime_notify_lowers_the_initiators_lifetime() -> None:
+    policy_b = replace(seed_3640(), ipsec_lifetime_seconds=1200, ipsec_lifetime_kilobytes=10000)
+    pair = established(None, policy_b)
+    (a,) = pair.a.of(ChildSaUp)
+    (b,) = pair.b.of(ChildSaUp)
+    assert (a.lifetime_seconds, a.lifetime_kilobytes) == (1200, 10000)
+    assert (b.lifetime_seconds, b.lifetime_kilobytes) == (1200, 10000)
+    assert "processing NOTIFY" not in pair.a.log_text()  # carried in QM2, not informational
+
+
+def test_lower_initiator_lifetime_is_taken_by_the_responder() -> None:
+    entry = replace(seed_2611().crypto_maps[0], lifetime_seconds=900)
+    policy_a = replace(seed_2611(), crypto_maps=(entry, seed_2611().crypto_maps[1]))
+    pair = established(policy_a)
+    (b,) = pair.b.of(ChildSaUp)
+    assert b.lifetime_seconds == 900
