@@ -201,3 +201,45 @@ def test_wrong_integrity_key_is_rejected(lab: Lab) -> None:
     assert inbound["decaps"] == 0
     assert inbound["recv_errors"] == 3
     assert inbound["drops"] == {"AUTH_FAILED": 3}
+
+
+LIFECYCLE = """
+import asyncio, json, subprocess, sys
+from ipaddress import IPv4Address
+from vpnrouter.netio.loop import Dataplane, DataplaneConfig
+
+def ip(*args):
+    return subprocess.run(["ip", *args], capture_output=True, text=True)
+
+def routes():
+    return ip("-4", "route", "show", "dev", "vpn9").stdout
+
+async def main():
+    events = []
+    config = DataplaneConfig(local=IPv4Address("172.18.124.159"), tun_name="vpn9", tun_mtu=1400)
+    plane = Dataplane(config, events.append)
+    async with plane:
+        link = ip("-j", "link", "show", "vpn9").stdout
+        await plane.add_route("10.10.20.0/24")
+        await plane.add_route("14.1.1.100/32")
+        added = routes()
+        await plane.remove_route("14.1.1.100/32")
+        await plane.remove_route("14.1.1.100/32")  # idempotent
+        left = routes()
+    gone = ip("link", "show", "vpn9").returncode
+    print(json.dumps({"link": json.loads(link)[0], "added": added, "left": left, "gone": gone}))
+
+asyncio.run(main())
+"""
+
+
+def test_tun_device_routes_and_cleanup(lab: Lab) -> None:
+    import json
+    import sys
+
+    out = lab.exec("r1", [sys.executable, "-c", LIFECYCLE], timeout=60).stdout
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["link"]["mtu"] == 1400 and "UP" in result["link"]["flags"]
+    assert "10.10.20.0/24" in result["added"] and "14.1.1.100" in result["added"]
+    assert "10.10.20.0/24" in result["left"] and "14.1.1.100" not in result["left"]
+    assert result["gone"] != 0  # closing the descriptor removed the device and its routes

@@ -324,8 +324,21 @@ def test_housekeeping_reports_lifetimes_once_and_sends_keepalives() -> None:
         SaLifetime(0x1001, False, LifetimeState.HARD),
         SaLifetime(0x2002, True, LifetimeState.HARD),
     ]
+    # the expired SA no longer carries traffic: new packets ask IKE for a fresh one
     h.plane.process_outbound(packet())
+    assert out.counters.encaps == 0
+    assert isinstance(h.events[-1], Acquire)
+
+
+def test_kilobyte_expiry_in_the_packet_path_leads_to_acquire() -> None:
+    h = Harness()
+    out, _ = h.pair(lifetime=Lifetime(seconds=0, kilobytes=1))
+    for _ in range(3):
+        h.plane.process_outbound(packet(600))
+    assert out.counters.encaps == 1
     assert out.counters.drops[Drop.EXPIRED] == 1
+    assert h.plane.stats.drops[Drop.NO_SA] == 1
+    assert isinstance(h.events[-1], Acquire)
 
 
 def test_remove_sa_and_rekey_overlap() -> None:

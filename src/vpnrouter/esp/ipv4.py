@@ -29,6 +29,8 @@ OPAQUE_PORT = -1
 
 _PORT_PROTOCOLS = frozenset({PROTO_TCP, PROTO_UDP, PROTO_SCTP})
 _HDR = struct.Struct("!BBHHHBBH4s4s")
+_FLOW = struct.Struct("!BxHxxHxBxxII")  # version/IHL, total length, flags/offset, proto, src, dst
+_PORTS = struct.Struct("!HH")
 _ICMP_ERRORS = frozenset({3, 4, 5, 11, 12})
 
 
@@ -44,21 +46,16 @@ class FlowKey(NamedTuple):
 
 def flow_key(packet: bytes) -> FlowKey | None:
     """Parse an IPv4 packet's 5-tuple, or ``None`` when it is not a well-formed IPv4 header."""
-    if len(packet) < MIN_HEADER or packet[0] >> 4 != 4:
+    if len(packet) < MIN_HEADER:
         return None
-    ihl = (packet[0] & 0x0F) * 4
-    total = (packet[2] << 8) | packet[3]
-    if ihl < MIN_HEADER or total < ihl or total > len(packet):
+    version_ihl, total, flags_offset, protocol, src, dst = _FLOW.unpack_from(packet)
+    ihl = (version_ihl & 0x0F) * 4
+    if version_ihl >> 4 != 4 or ihl < MIN_HEADER or total < ihl or total > len(packet):
         return None
-    src = int.from_bytes(packet[12:16], "big")
-    dst = int.from_bytes(packet[16:20], "big")
-    protocol = packet[9]
-    sport = dport = OPAQUE_PORT
-    first_fragment = ((packet[6] << 8) | packet[7]) & OFFSET_MASK == 0
-    if protocol in _PORT_PROTOCOLS and first_fragment and total >= ihl + 4:
-        sport = (packet[ihl] << 8) | packet[ihl + 1]
-        dport = (packet[ihl + 2] << 8) | packet[ihl + 3]
-    return FlowKey(src, dst, protocol, sport, dport)
+    if protocol in _PORT_PROTOCOLS and not flags_offset & OFFSET_MASK and total >= ihl + 4:
+        sport, dport = _PORTS.unpack_from(packet, ihl)
+        return FlowKey(src, dst, protocol, sport, dport)
+    return FlowKey(src, dst, protocol, OPAQUE_PORT, OPAQUE_PORT)
 
 
 def checksum(data: bytes) -> int:

@@ -321,6 +321,8 @@ class Dataplane:
     def _encapsulate_send(self, sa: EspSa, packet: bytes) -> None:
         out = encapsulate(sa, packet, self._rng)
         if isinstance(out, Drop):
+            if out is Drop.EXPIRED or out is Drop.SEQ_OVERFLOW:
+                self._spd.unbind(sa)  # new traffic now raises an Acquire (IOS renegotiates)
             return
         remote = str(sa.remote)
         if sa.encap is not None:
@@ -423,6 +425,8 @@ class Dataplane:
             if state is not LifetimeState.OK and self._reported.get(id(sa)) is not state:
                 self._reported[id(sa)] = state
                 inbound = sa.direction is Direction.INBOUND
+                if state is LifetimeState.HARD and not inbound:
+                    self._spd.unbind(sa)
                 self._on_event(SaLifetime(sa.spi, inbound, state))
         interval = self.config.nat_keepalive_interval
         if interval and now - self._last_keepalive >= interval:
