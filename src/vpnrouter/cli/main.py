@@ -14,7 +14,11 @@ from collections.abc import Sequence
 from vpnrouter import __version__
 
 # Modules that contribute sub-commands, in the order `vpnrouter --help` lists them.
-COMMAND_MODULES: tuple[str, ...] = ("vpnrouter.cli.lint_cmd",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "vpnrouter.cli.lint_cmd",
+    "vpnrouter.cli.run_cmd",
+    "vpnrouter.cli.status_cmd",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

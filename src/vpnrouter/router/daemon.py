@@ -1,0 +1,397 @@
+"""The daemon: the netio data plane and the sans-I/O IKE engine, joined on one asyncio loop.
+
+What flows where::
+
+    TUN/raw ESP/UDP 500,4500 --(netio Dataplane events)--> Router --(receive_datagram,
+    initiate, report_traffic)--> IkeEngine --(datagrams_to_send, next_event, get_timer)-->
+    Router --(send_ike, add_sa_pair, remove_sa, routes)--> Dataplane
+
+- IKE datagrams from the data plane go to the engine (on port 4500 netio has removed the
+  non-ESP marker, the engine expects it: it is put back); the engine's datagrams go out
+  through the data plane's sockets (marker removed again, netio adds it).
+- An acquire (interesting traffic, crypto ACL matched, no SA: IOS drops the packet) makes the
+  engine negotiate for the crypto map entry whose tag the SPD policy carries.
+- ``ChildSaUp`` installs the ESP pair (UDP-encapsulated when NAT-T was agreed), bound to the
+  SPD with the agreed selectors; ``ChildSaDown`` removes it. Entries without ACL lines in the
+  SPD (dynamic maps) get a route into the tunnel for as long as they have SAs.
+- ``LogLine`` events go to the IOS-style log, filtered by ``--debug``.
+- Time is the loop's monotonic clock (``loop.time()``), randomness ``os.urandom``: this module
+  and netio are the only ones that touch them.
+
+The control socket answers ``status`` with the IKE and IPsec SAs and their counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Mapping
+from dataclasses import fields, is_dataclass
+from enum import Enum
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+from typing import Any
+
+from vpnrouter.esp.sa import Direction, EspSa, Lifetime, UdpEncap
+from vpnrouter.esp.spd import Action, PortRange, Selector
+from vpnrouter.ike.engine import IkeEngine
+from vpnrouter.ike.events import (
+    ChildSaDown,
+    ChildSaUp,
+    Event,
+    LogFacility,
+    LogLine,
+    NegotiationFailed,
+)
+from vpnrouter.ike.policy import CryptoMapEntry, Flow, TrafficSelector
+from vpnrouter.netio.events import Acquire, DataplaneEvent, IkeDatagram, SaLifetime, UnknownSpi
+from vpnrouter.netio.loop import Dataplane, DataplaneConfig
+from vpnrouter.netio.manual import snapshot
+from vpnrouter.router.control import ControlServer
+from vpnrouter.router.ioslog import IosLogger
+from vpnrouter.router.policy_builder import RouterPlan
+from vpnrouter.wire.constants import NotifyType, name_of
+
+IKE_PORT = 500
+NON_ESP_MARKER = b"\x00\x00\x00\x00"
+NAT_KEEPALIVE = b"\xff"
+TRAFFIC_REPORT_INTERVAL = 1.0
+SHUTDOWN_FLUSH = 0.2  # seconds given to the Delete notifications to leave
+
+
+def _selector(ts: TrafficSelector) -> Selector:
+    """The outbound SPD selector of an agreed (local -> remote) traffic selector."""
+    return Selector(
+        ts.local,
+        ts.remote,
+        ts.protocol,
+        PortRange.single(ts.local_port),
+        PortRange.single(ts.remote_port),
+    )
+
+
+def esp_pair(event: ChildSaUp, now: float) -> tuple[EspSa, EspSa]:
+    """(outbound, inbound) data-plane SAs for a ChildSaUp event."""
+    encap = (
+        UdpEncap(event.encapsulation.local_port, event.encapsulation.remote_port)
+        if event.encapsulation is not None
+        else None
+    )
+    lifetime = Lifetime(event.lifetime_seconds, event.lifetime_kilobytes)
+    tag = f"{event.map_name} {event.map_seq}"
+    selector = _selector(event.selector)
+    local, peer = IPv4Address(event.local), IPv4Address(event.peer)
+    made: list[EspSa] = []
+    for keys, direction, sel in (
+        (event.outbound, Direction.OUTBOUND, selector),
+        (event.inbound, Direction.INBOUND, selector.reversed()),
+    ):
+        made.append(
+            EspSa(
+                spi=keys.spi,
+                direction=direction,
+                transform_id=keys.transform_id,
+                key_len_bits=keys.key_length,
+                enc_key=keys.enc_key,
+                auth_alg=keys.auth_alg,
+                auth_key=keys.auth_key,
+                local=local,
+                remote=peer,
+                selector=sel,
+                encap=encap,
+                lifetime=lifetime,
+                created=now,
+                tag=tag,
+            )
+        )
+    return made[0], made[1]
+
+
+def jsonable(value: Any) -> Any:
+    """Snapshots (dataclasses of addresses, bytes, enums) as JSON-friendly data."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Enum):
+        return jsonable(value.value)
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+class Router:
+    """One running router. ``run()`` returns after ``stop`` is set, everything closed."""
+
+    def __init__(
+        self,
+        plan: RouterPlan,
+        log: IosLogger,
+        *,
+        socket_path: Path,
+        tun_name: str = "vpn0",
+        interfaces: Mapping[str, str] | None = None,
+    ) -> None:
+        self.plan = plan
+        self.log = log
+        self.socket_path = socket_path
+        self.tun_name = tun_name
+        self.interfaces = dict(interfaces or {})  # IOS name -> Linux name, for status
+        self.entries: dict[str, CryptoMapEntry] = {
+            f"{e.map_name} {e.seq}": e for e in plan.ike_policy.crypto_maps if not e.dynamic
+        }
+        self._acl_tags = {p.tag for p in plan.spd if p.action is Action.PROTECT}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._engine: IkeEngine | None = None
+        self._plane: Dataplane | None = None
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._routes: dict[IPv4Network, int] = {}  # routes added for dynamic SAs: refcount
+        self._reported: dict[int, int] = {}  # spi -> octets last reported to the engine
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.started_at = 0.0
+
+    # -- clock ------------------------------------------------------------------------------
+    def now(self) -> float:
+        return self._loop.time() if self._loop is not None else 0.0
+
+    @property
+    def engine(self) -> IkeEngine:
+        if self._engine is None:
+            raise RuntimeError("router not running")
+        return self._engine
+
+    @property
+    def plane(self) -> Dataplane:
+        if self._plane is None:
+            raise RuntimeError("router not running")
+        return self._plane
+
+    # -- lifecycle --------------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.started_at = self.now()
+        plan = self.plan
+        self._engine = IkeEngine(
+            plan.ike_policy, [str(plan.local_address)], os.urandom, now=self.now()
+        )
+        self._engine.set_secrets_logging(LogFacility.SECRETS in self.log.debug)
+        config = DataplaneConfig(local=plan.local_address, tun_name=self.tun_name)
+        self._plane = Dataplane(config, self._on_dataplane, clock=self.now)
+        control = ControlServer(self.socket_path, {"status": self._status})
+        async with contextlib.AsyncExitStack() as stack:
+            await self._plane.start()
+            stack.push_async_callback(self._plane.close)
+            self._plane.set_policies(plan.spd)
+            for network in plan.tun_routes:
+                await self._plane.add_route(network)
+            await control.start()
+            stack.push_async_callback(control.close)
+            reporter = asyncio.create_task(self._report_traffic())
+            stack.callback(reporter.cancel)
+            self.log.syslog(
+                f"%CRYPTO-6-ISAKMP_LISTEN: ISAKMP on {plan.crypto_interface}"
+                f" ({plan.local_address}) UDP {IKE_PORT}/4500, crypto map {plan.map_name}"
+            )
+            self._service()
+            await stop.wait()
+            await self._shutdown()
+
+    async def _shutdown(self) -> None:
+        """Tell the peers (Delete notifications), then let the data plane go."""
+        if self._timer is not None:
+            self._timer.cancel()
+        engine, now = self.engine, self.now()
+        engine.delete_child_sa(now)
+        engine.delete_ike_sa(now)
+        self._service(schedule=False)
+        await asyncio.sleep(SHUTDOWN_FLUSH)
+        for task in list(self._tasks):
+            task.cancel()
+        self.log.syslog("%CRYPTO-6-ISAKMP_ON_OFF: ISAKMP is OFF")
+
+    # -- engine plumbing --------------------------------------------------------------------
+    def _service(self, schedule: bool = True) -> None:
+        """Send what the engine queued, act on its events, re-arm its timer."""
+        engine, plane, now = self.engine, self.plane, self.now()
+        for data, addr, local_port in engine.datagrams_to_send(now):
+            if local_port == IKE_PORT:
+                plane.send_ike(data, addr, local_port)
+            elif data == NAT_KEEPALIVE:
+                plane.send_nat_keepalive(addr)
+            elif data.startswith(NON_ESP_MARKER):
+                plane.send_ike(data[len(NON_ESP_MARKER) :], addr, local_port)
+        while (event := engine.next_event()) is not None:
+            self._on_event(event)
+        if schedule:
+            self._arm_timer()
+
+    def _arm_timer(self) -> None:
+        when = self.engine.get_timer()
+        if when == self._timer_at and self._timer is not None:
+            return
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._timer_at = when
+        if when is not None and self._loop is not None:
+            self._timer = self._loop.call_at(max(when, self.now()), self._on_timer)
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        self.engine.handle_timer(self.now())
+        self._service()
+
+    # -- data plane events ------------------------------------------------------------------
+    def _on_dataplane(self, event: DataplaneEvent) -> None:
+        if isinstance(event, IkeDatagram):
+            data = event.data
+            if event.local_port != IKE_PORT:
+                data = NON_ESP_MARKER + data
+            self.engine.receive_datagram(data, event.peer, event.local_port, self.now())
+        elif isinstance(event, Acquire):
+            self._acquire(event)
+        elif isinstance(event, SaLifetime):
+            self._report(event.spi, event.inbound)
+        elif isinstance(event, UnknownSpi):
+            self.log.syslog(
+                f"%CRYPTO-4-RECVD_PKT_INV_SPI: decaps: rec'd IPSEC packet has invalid spi for"
+                f" destaddr={self.plan.local_address}, prot=50, spi=0x{event.spi:X}"
+                f"({event.spi}), srcaddr={event.peer}"
+            )
+            return
+        self._service()
+
+    def _acquire(self, event: Acquire) -> None:
+        entry = self.entries.get(event.policy.tag)
+        if entry is None:
+            return
+        key = event.flow
+        flow = Flow(
+            str(event.src), str(event.dst), key.protocol, max(key.src_port, 0),
+            max(key.dst_port, 0),
+        )  # fmt: skip
+        self.log.debug_line(
+            LogFacility.IPSEC,
+            f"IPSEC(sa_request): , (key eng. msg.) OUTBOUND local= {self.plan.local_address},"
+            f" remote= {entry.peers[0] if entry.peers else '?'}, flow {flow.src} ->"
+            f" {flow.dst} prot {flow.protocol}, crypto map {event.policy.tag}",
+        )
+        self.engine.initiate(entry, flow, self.now())
+
+    def _report(self, spi: int, inbound: bool) -> None:
+        direction = Direction.INBOUND if inbound else Direction.OUTBOUND
+        sa = self.plane.find_sa(spi, direction)
+        if sa is None:
+            return
+        octets = sa.counters.octets
+        if self._reported.get(spi) != octets:
+            self._reported[spi] = octets
+            self.engine.report_traffic(spi, octets, self.now())
+
+    async def _report_traffic(self) -> None:
+        """Byte counts for the engine's volume lifetimes (IOS kilobyte lifetimes)."""
+        while True:
+            await asyncio.sleep(TRAFFIC_REPORT_INTERVAL)
+            plane = self.plane
+            for sa in plane.inbound_sas:
+                self._report(sa.spi, True)
+            for sa in plane.outbound_sas:
+                self._report(sa.spi, False)
+            self._service()
+
+    # -- engine events ----------------------------------------------------------------------
+    def _on_event(self, event: Event) -> None:
+        if isinstance(event, LogLine):
+            self.log.emit(event)
+        elif isinstance(event, ChildSaUp):
+            self._child_up(event)
+        elif isinstance(event, ChildSaDown):
+            self._child_down(event)
+        elif isinstance(event, NegotiationFailed):
+            notify = f", notify {name_of(NotifyType, event.notify)}" if event.notify else ""
+            self.log.syslog(
+                f"%CRYPTO-5-IKMP_NEGOTIATION_FAILED: phase {event.phase} with {event.peer}"
+                f" failed: {event.reason}{notify}"
+            )
+        # IkeSaUp/IkeSaDown: the engine has logged them; status reads its SA table.
+
+    def _child_up(self, event: ChildSaUp) -> None:
+        outbound, inbound = esp_pair(event, self.now())
+        self.plane.add_sa_pair(outbound, inbound)
+        tag = outbound.tag
+        if tag not in self._acl_tags:
+            self._route(event.selector.remote, +1)
+        encap = " (UDP-encapsulated)" if event.encapsulation is not None else ""
+        self.log.debug_line(
+            LogFacility.IPSEC,
+            f"IPSEC(create_sa): sa created, (sa) sa_dest= {event.peer}, sa_prot= 50,"
+            f" sa_spi= 0x{event.outbound.spi:08X}({event.outbound.spi}), inbound spi="
+            f" 0x{event.inbound.spi:08X}({event.inbound.spi}), crypto map {tag}{encap}",
+        )
+
+    def _child_down(self, event: ChildSaDown) -> None:
+        plane = self.plane
+        removed = plane.remove_sa(event.inbound_spi, Direction.INBOUND)
+        removed += plane.remove_sa(event.outbound_spi, Direction.OUTBOUND)
+        for sa in removed:
+            self._reported.pop(sa.spi, None)
+            if sa.direction is Direction.OUTBOUND and sa.tag not in self._acl_tags:
+                self._route(sa.selector.dst_net, -1)
+
+    def _route(self, network: IPv4Network, delta: int) -> None:
+        """Reference-count routes into the tunnel for SAs no crypto ACL routes."""
+        if network in self.plan.tun_routes:
+            return
+        count = self._routes.get(network, 0) + delta
+        if count > 0:
+            self._routes[network] = count
+            if count == 1 and delta > 0:
+                self._spawn(self.plane.add_route(network))
+        else:
+            self._routes.pop(network, None)
+            self._spawn(self.plane.remove_route(network))
+
+    def _spawn(self, coro: Any) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+
+    def _task_done(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self.log.syslog(f"%VPNROUTER-3-ROUTE: {task.exception()}")
+
+    # -- control socket ---------------------------------------------------------------------
+    def _status(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        engine, plane, now = self.engine, self.plane, self.now()
+        counters: dict[int, Any] = {}
+        for sa in plane.inbound_sas + plane.outbound_sas:
+            counters[sa.spi] = sa.counters
+        ipsec = []
+        for row in engine.ipsec_sas(now):
+            item = jsonable(row)
+            for key, spi in (("inbound", row.inbound_spi), ("outbound", row.outbound_spi)):
+                sa_counters = counters.get(spi)
+                if sa_counters is not None:
+                    item[f"{key}_counters"] = jsonable(sa_counters)
+            ipsec.append(item)
+        plan = self.plan
+        return {
+            "hostname": plan.hostname,
+            "uptime": now - self.started_at,
+            "interface": plan.crypto_interface,
+            "linux_interface": self.interfaces.get(plan.crypto_interface),
+            "local_address": str(plan.local_address),
+            "map_name": plan.map_name,
+            "isakmp": [jsonable(row) for row in engine.isakmp_sas(now)],
+            "ipsec": ipsec,
+            "engine_counters": engine.counters,
+            "dataplane": jsonable(snapshot(plane)["driver"]),
+        }
