@@ -125,8 +125,10 @@ def test_unterminated_banner() -> None:
 
 REFERENCES = [
     (
-        ("set transform-set myset \nmatch address 100\ncrypto map", "set transform-set other \n"
-         "match address 100\ncrypto map"),
+        (
+            "set transform-set myset \nmatch address 100\ncrypto map",
+            "set transform-set other \nmatch address 100\ncrypto map",
+        ),
         116,
         18,
         'ERROR: transform set with tag "other" does not exist.',
@@ -162,22 +164,27 @@ REFERENCES = [
         '% AAA authorization network list "groupauth" is not defined.',
     ),
     (
-        ("interface Ethernet0/0\nip address 172.18.124.159 255.255.255.0\nhalf-duplex\n"
-         "crypto map clientmap", "interface Ethernet0/0\nip address 172.18.124.159 "
-         "255.255.255.0\nhalf-duplex\ncrypto map clientmapp"),
+        (
+            "interface Ethernet0/0\nip address 172.18.124.159 255.255.255.0\nhalf-duplex\n"
+            "crypto map clientmap",
+            "interface Ethernet0/0\nip address 172.18.124.159 "
+            "255.255.255.0\nhalf-duplex\ncrypto map clientmapp",
+        ),
         132,
         11,
         '% Crypto map "clientmapp" is not defined.',
     ),
     (
-        ("crypto isakmp key cisco123 address 172.18.124.199 no-xauth",
-         "crypto isakmp key cisco123 address 172.18.124.198 no-xauth"),
+        (
+            "crypto isakmp key cisco123 address 172.18.124.199 no-xauth",
+            "crypto isakmp key cisco123 address 172.18.124.198 no-xauth",
+        ),
         115,
         9,
         "% No ISAKMP pre-shared key for peer 172.18.124.199 "
         "(crypto isakmp key ... address 172.18.124.199).",
     ),
-]  # fmt: skip
+]
 
 
 @pytest.mark.parametrize(("edit", "line", "column", "message"), REFERENCES)

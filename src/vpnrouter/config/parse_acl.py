@@ -18,8 +18,16 @@ from vpnrouter.config.model_acl import (
     acl_kind_of_number,
 )
 
-_OPTIONS = ("log", "log-input", "established", "fragments", "precedence", "tos", "dscp",
-            "time-range")  # fmt: skip
+_OPTIONS = (
+    "log",
+    "log-input",
+    "established",
+    "fragments",
+    "precedence",
+    "tos",
+    "dscp",
+    "time-range",
+)
 _OPTIONS_WITH_ARGUMENT = ("precedence", "tos", "dscp", "time-range")
 _PROTO_TCP = 6
 _PROTO_UDP = 17

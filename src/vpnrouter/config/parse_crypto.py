@@ -135,8 +135,20 @@ class PolicyMode:
         return self
 
 
-_GROUP_WORDS = ("key", "dns", "wins", "domain", "pool", "acl", "save-password",
-                "include-local-lan", "pfs", "banner", "max-users", "exit")  # fmt: skip
+_GROUP_WORDS = (
+    "key",
+    "dns",
+    "wins",
+    "domain",
+    "pool",
+    "acl",
+    "save-password",
+    "include-local-lan",
+    "pfs",
+    "banner",
+    "max-users",
+    "exit",
+)
 
 
 class GroupMode:

@@ -46,11 +46,36 @@ _AAA_WORDS = (
     "proxy",
     "traceback",
 )
-_AUTHENTICATION = ("login", "ppp", "enable", "arap", "nasi", "dot1x", "password-prompt",
-                   "username-prompt", "banner", "fail-message", "attempts", "token", "sgbp",
-                   "suppress", "eou")  # fmt: skip
-_AUTHORIZATION = ("network", "exec", "commands", "config-commands", "console", "configuration",
-                  "reverse-access", "auth-proxy", "ipmobile", "cache", "template")  # fmt: skip
+_AUTHENTICATION = (
+    "login",
+    "ppp",
+    "enable",
+    "arap",
+    "nasi",
+    "dot1x",
+    "password-prompt",
+    "username-prompt",
+    "banner",
+    "fail-message",
+    "attempts",
+    "token",
+    "sgbp",
+    "suppress",
+    "eou",
+)
+_AUTHORIZATION = (
+    "network",
+    "exec",
+    "commands",
+    "config-commands",
+    "console",
+    "configuration",
+    "reverse-access",
+    "auth-proxy",
+    "ipmobile",
+    "cache",
+    "template",
+)
 _MODELED_AAA = {"login", "ppp", "network", "exec"}
 _METHODS = ("local", "local-case", "none", "enable", "line", "krb5", "if-authenticated", "group")
 _BANNERS = ("motd", "login", "exec", "incoming", "slip-ppp", "prompt-timeout", "config-save")

@@ -93,11 +93,20 @@ def _acl_overlap(a: Side, entry_a: CryptoMapEntry, b: Side, entry_b: CryptoMapEn
     return any(p.mirror().overlaps(q) for p in proxies(acl_a) for q in proxies(acl_b))
 
 
-def find_links(a: Side, b: Side, by_acl: bool = False) -> list[Link]:
+def find_links(
+    a: Side, b: Side, by_acl: bool = False, elsewhere: frozenset[IPv4Address] = frozenset()
+) -> list[Link]:
+    """The links between two sides. ``elsewhere``: crypto interface addresses of the other
+    routers given; an entry that points at one of them is not paired with a stranger."""
     scored: list[tuple[int, int, int, CryptoMapEntry, CryptoMapEntry]] = []
     for entry_a in a.cmap.static_entries:
         for entry_b in b.cmap.static_entries:
-            score = _aim(entry_a, b) + _aim(entry_b, a)
+            aim_a, aim_b = _aim(entry_a, b), _aim(entry_b, a)
+            if (not aim_a and set(entry_a.peers) & elsewhere) or (
+                not aim_b and set(entry_b.peers) & elsewhere
+            ):
+                continue
+            score = aim_a + aim_b
             if score == 0 and by_acl and _acl_overlap(a, entry_a, b, entry_b):
                 score = 1
             if score:
@@ -138,7 +147,9 @@ def predict_all(
     predictions: list[TunnelPrediction] = []
     linked = [False] * len(results)
     for i, j in combinations(range(len(results)), 2):
-        links = _links_between(results[i], results[j])
+        third = [r for k, r in enumerate(results) if k not in (i, j)]
+        elsewhere = frozenset(s.address for r in third for s in sides(r))
+        links = _links_between(results[i], results[j], elsewhere)
         predictions.extend(predict(link) for link in links)
         if links:
             linked[i] = linked[j] = True
@@ -188,11 +199,13 @@ def _unanswered_peer(
     return []
 
 
-def _links_between(first: ParseResult, second: ParseResult) -> list[Link]:
+def _links_between(
+    first: ParseResult, second: ParseResult, elsewhere: frozenset[IPv4Address]
+) -> list[Link]:
     pairs = [(a, b) for a in sides(first) for b in sides(second)]
-    links = [link for a, b in pairs for link in find_links(a, b)]
+    links = [link for a, b in pairs for link in find_links(a, b, False, elsewhere)]
     if not links:
-        links = [link for a, b in pairs for link in find_links(a, b, by_acl=True)]
+        links = [link for a, b in pairs for link in find_links(a, b, True, elsewhere)]
     return links
 
 
