@@ -50,10 +50,6 @@ def _receive(ctx: Context, data: bytes, src: tuple[str, int], local: tuple[str, 
     except DecodeError as exc:
         bad_message(ctx, None, None, src, exc)
         return
-    ctx.isakmp(
-        f"ISAKMP: received packet from {src[0]} dport {local[1]} sport {src[1]} "
-        f"exchange {header.exchange_type}"
-    )
     if header.major_version != 1:
         ctx.counters["bad_version"] += 1
         ctx.isakmp(f"ISAKMP: version {header.major_version} packet from {src[0]} ignored")
@@ -131,6 +127,13 @@ def _resend(
 def _route(
     ctx: Context, header: Header, data: bytes, src: tuple[str, int], local: tuple[str, int]
 ) -> tuple[IkeSa | None, Handler] | None:
+    if header.exchange_type == ExchangeType.AGGRESSIVE and header.rcookie == ZERO_COOKIE:
+        ctx.counters["unsupported_exchange"] += 1
+        ctx.syslog(
+            f"%CRYPTO-6-IKMP_MODE_FAILURE: Processing of Aggressive mode failed with peer at "
+            f"{src[0]}"
+        )
+        return None
     if header.exchange_type == ExchangeType.MAIN and header.rcookie == ZERO_COOKIE:
         cached = ctx.no_sa_replies.lookup(data)
         existing = ctx.table.find_responder(header.icookie, src[0])
@@ -142,6 +145,10 @@ def _route(
         if existing is not None:
             ctx.counters["dropped"] += 1
             return None
+        ctx.isakmp(
+            f"ISAKMP (0:0): received packet from {src[0]} dport {local[1]} sport {src[1]} "
+            f"(N) NEW SA"
+        )
         return None, lambda: _new_responder(ctx, header, data, src, local)
     sa = ctx.table.find(header.icookie, header.rcookie)
     if sa is None:
@@ -158,7 +165,10 @@ def _route(
     if src[0] != sa.peer:
         ctx.counters["dropped"] += 1
         return None
-    ctx.isakmp(f"{sa.tag}: received packet from {src[0]} ({sa.role}) {sa.state.ios}")
+    ctx.isakmp(
+        f"{sa.tag}: received packet from {src[0]} dport {local[1]} sport {src[1]} "
+        f"({sa.role}) {sa.state.ios}"
+    )
     handler = _handler(ctx, sa, header, data, src, local)
     if handler is None:
         ctx.counters["dropped"] += 1
