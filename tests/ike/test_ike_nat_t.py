@@ -49,10 +49,10 @@ def test_initiator_behind_nat_floats_and_uses_udp_encapsulation() -> None:
     assert (b.encapsulation.local_port, b.encapsulation.remote_port) == (4500, 31001)
     assert a.encapsulation.mode == b.encapsulation.mode == EncapsulationMode.UDP_TUNNEL
     assert (b.map_name, b.map_seq) == ("clientmap", 10)  # the dynamic entry
-    # MM5 onwards on port 4500 with the non-ESP marker
+    # MM5 onwards from port 4500; messages are bare (the I/O layer adds the marker)
     a_sent = [(d, sport) for s, d, _, sport in pair.trace if s == "a"]
     assert [sport for _, sport in a_sent] == [500, 500, 4500, 4500, 4500]
-    assert all(d.startswith(NAT_T_MARKER) for d, sport in a_sent if sport == 4500)
+    assert not any(d.startswith(NAT_T_MARKER) for d, _ in a_sent)
     (row,) = pair.b.engine.isakmp_sas(pair.now)
     assert row.nat_t and row.nat_peer_behind and not row.nat_local_behind
 
@@ -138,3 +138,17 @@ def test_nat_traversal_disabled_means_no_vids_and_no_float() -> None:
     assert b.encapsulation is None
     assert all(sport == 500 for _, _, _, sport in pair.trace)
     assert VPN3640 in {dest[0] for _, _, dest, _ in pair.trace}
+
+
+def test_marked_datagrams_on_4500_are_accepted_too() -> None:
+    """A raw socket hands over the non-ESP marker; the engine strips it itself."""
+    pair = behind_nat_pair()
+
+    def add_marker(sender: str, data: bytes, dest: tuple[str, int], sport: int) -> bytes:
+        return NAT_T_MARKER + data if sport == 4500 else data
+
+    pair.hook = add_marker
+    start(pair)
+    assert len(pair.a.of(ChildSaUp)) == 1 and len(pair.b.of(ChildSaUp)) == 1
+    pair.b.engine.receive_datagram(b"\xff", (NAT_PUBLIC, 31001), 4500, pair.now)
+    assert pair.b.engine.counters["keepalives_received"] == 1

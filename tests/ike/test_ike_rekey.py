@@ -108,3 +108,16 @@ def test_lower_initiator_lifetime_is_taken_by_the_responder() -> None:
     pair = established(policy_a)
     (b,) = pair.b.of(ChildSaUp)
     assert b.lifetime_seconds == 900
+
+
+def test_data_plane_lifetime_signals() -> None:
+    pair = established()
+    (old,) = pair.a.of(ChildSaUp)
+    pair.a.engine.sa_lifetime_reached(12345, False, pair.now)  # unknown SPI: ignored
+    pair.a.engine.sa_lifetime_reached(old.inbound.spi, False, pair.now)
+    pair.pump()
+    assert pair.a.of(ChildSaUp)[1].replaces == (old.inbound.spi, old.outbound.spi)
+    pair.a.engine.sa_lifetime_reached(old.outbound.spi, True, pair.now)
+    pair.pump()
+    assert [d.inbound_spi for d in pair.a.of(ChildSaDown)] == [old.inbound.spi]
+    assert [d.outbound_spi for d in pair.b.of(ChildSaDown)] == [old.inbound.spi]

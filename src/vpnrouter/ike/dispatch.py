@@ -18,7 +18,7 @@ from vpnrouter.ike.errors import AuthenticationError, ProtocolError
 from vpnrouter.ike.events import LogFacility
 from vpnrouter.ike.exchanges import informational, main_mode, quick_mode
 from vpnrouter.ike.sa import ZERO_COOKIE, IkeSa, Phase1State, QmState
-from vpnrouter.wire.constants import ExchangeType, NotifyType
+from vpnrouter.wire.constants import HEADER_SIZE, ExchangeType, NotifyType
 from vpnrouter.wire.errors import DecodeError
 from vpnrouter.wire.header import Header, decode_header
 
@@ -37,14 +37,10 @@ def receive(ctx: Context, data: bytes, src: tuple[str, int], local: tuple[str, i
 
 def _receive(ctx: Context, data: bytes, src: tuple[str, int], local: tuple[str, int]) -> None:
     if local[1] != IKE_PORT:
-        # RFC 3948 2.2/2.3: on 4500 IKE has the non-ESP marker; 0xFF is a NAT keepalive.
-        if data == NAT_KEEPALIVE:
+        if data == NAT_KEEPALIVE:  # RFC 3948 2.3
             ctx.counters["keepalives_received"] += 1
             return
-        if not data.startswith(NON_ESP_MARKER):
-            ctx.counters["not_ike"] += 1
-            return
-        data = data[len(NON_ESP_MARKER) :]
+        data = strip_marker(data)
     try:
         header = decode_header(data)
     except DecodeError as exc:
@@ -66,6 +62,17 @@ def _receive(ctx: Context, data: bytes, src: tuple[str, int], local: tuple[str, 
         _hash_failed(ctx, sa, src, str(exc))
     except ProtocolError as exc:
         _protocol_error(ctx, sa, data, exc)
+
+
+# RFC 3948 2.2: on port 4500 IKE follows a 4-byte zero non-ESP marker. netio strips it; a raw
+# socket does not. A marked message's header length is the datagram length minus 4, which a
+# bare message can never show at that offset (it holds the first payload's length field).
+def strip_marker(data: bytes) -> bytes:
+    if data[:4] == NON_ESP_MARKER and len(data) >= len(NON_ESP_MARKER) + HEADER_SIZE:
+        inner_length = int.from_bytes(data[4 + 24 : 4 + 28], "big")
+        if inner_length == len(data) - len(NON_ESP_MARKER):
+            return data[len(NON_ESP_MARKER) :]
+    return data
 
 
 def bad_message(

@@ -139,6 +139,19 @@ class IkeEngine:
             timers.rekey_child(self._ctx, child, self._request_child)
         self._guarded(self._after_receive)
 
+    def sa_lifetime_reached(self, spi: int, hard: bool, now: float) -> None:
+        """The data plane says an SA hit its soft (rekey now) or hard (remove) lifetime, e.g.
+        ``netio.events.SaLifetime``; either direction's SPI names the pair."""
+        self._ctx.now = now
+        child = self._ctx.table.children.get(spi) or self._ctx.table.child_by_outbound(spi)
+        if child is None:
+            return
+        if hard:
+            timers.expire_child(self._ctx, child, "lifetime expired")
+        elif child.state is ChildState.ACTIVE and not child.rekey_started:
+            timers.rekey_child(self._ctx, child, self._request_child)
+        self._guarded(self._after_receive)
+
     def delete_ike_sa(
         self, now: float, *, conn_id: int | None = None, peer: str | None = None
     ) -> int:

@@ -62,6 +62,27 @@ def _log_created(ctx: Context, sa: IkeSa, child: ChildSa) -> None:
         )
 
 
+def _event(sa: IkeSa, qm: QuickMode, child: ChildSa) -> ChildSaUp:
+    return ChildSaUp(
+        local=sa.local,
+        peer=sa.peer,
+        inbound=child.inbound,
+        outbound=child.outbound,
+        selector=child.selector,
+        mode=child.mode,
+        encapsulation=child.encapsulation,
+        lifetime_seconds=child.lifetime_seconds,
+        lifetime_kilobytes=child.lifetime_kilobytes,
+        map_name=qm.entry.map_name,
+        map_seq=qm.entry.seq,
+        transform_names=child.transform_names,
+        pfs_group=qm.pfs_group,
+        ike_conn_id=sa.conn_id,
+        initiator=qm.initiator,
+        replaces=child.replaces,
+    )
+
+
 def _superseded(ctx: Context, sa: IkeSa, qm: QuickMode) -> ChildSa | None:
     """The pair this quick mode replaces: the one we rekeyed, or (as responder, where the
     peer does not say so) the active pair for the same traffic with the same peer."""
@@ -116,23 +137,4 @@ def install(ctx: Context, sa: IkeSa, qm: QuickMode, encap_mode: int, g_qm: bytes
     )
     ctx.table.children[inbound.spi] = child
     _log_created(ctx, sa, child)
-    ctx.emit(
-        ChildSaUp(
-            local=sa.local,
-            peer=sa.peer,
-            inbound=inbound,
-            outbound=outbound,
-            selector=qm.selector,
-            mode=ts.mode,
-            encapsulation=encap,
-            lifetime_seconds=qm.lifetime_seconds,
-            lifetime_kilobytes=qm.lifetime_kilobytes,
-            map_name=qm.entry.map_name,
-            map_seq=qm.entry.seq,
-            transform_names=child.transform_names,
-            pfs_group=qm.pfs_group,
-            ike_conn_id=sa.conn_id,
-            initiator=qm.initiator,
-            replaces=replaces,
-        )
-    )
+    ctx.emit(_event(sa, qm, child))
