@@ -151,6 +151,9 @@ _GROUP_WORDS = (
 )
 
 
+_GLOBAL_BANNERS = ("motd", "login", "exec", "incoming", "slip-ppp", "prompt-timeout")
+
+
 class GroupMode:
     """``crypto isakmp client configuration group NAME`` (config-isakmp-group)."""
 
@@ -163,6 +166,9 @@ class GroupMode:
             cur.done()
             return None
         if word == "banner":
+            token = cur.peek()
+            if token is not None and token.text.lower() in _GLOBAL_BANNERS:
+                raise cur.invalid(token)  # `banner motd ...`: the global command
             return start_banner(cur, ctx, _BannerSetter(ctx, self.name), self)
         group = ctx.draft.groups[self.name]
         if word in ("dns", "wins"):

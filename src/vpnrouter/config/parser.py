@@ -14,8 +14,10 @@ Public API:
 
 How modes work: a line is tried in the current sub-mode first and then in global configuration
 mode (that is how a configuration without indentation still lands in the right place); if both
-fail, the one that got further along the line reports the error, and the CLI stays in the
-sub-mode only if the error came from it. Lines after ``end`` are ignored.
+fail, the one that got further along the line reports the error (the sub-mode on a tie), and the
+CLI stays in the sub-mode only if the error came from it. When the lines of a block are indented
+(``show running-config`` output), an unindented line is tried in global mode first. Lines after
+``end`` are ignored.
 """
 
 from __future__ import annotations
@@ -78,13 +80,18 @@ class _Parser:
     def __init__(self) -> None:
         self.draft = Draft()
         self.mode: Mode | None = None
+        # Whether the sub-mode lines of the current block are indented; when they are, an
+        # unindented line is tried in global mode first (a rendered or captured config).
+        self.block_indented: bool | None = None
         self.errors: list[ConfigError] = []
 
     def feed(self, number: int, raw: str) -> bool:
         """Take one line; False once ``end`` is reached."""
         if isinstance(self.mode, BannerMode):
             line = Line(number, raw, tokenize(raw))
-            self.mode = self.mode.handle(line.cursor(), Context(self.draft, line))
+            after = self.mode.handle(line.cursor(), Context(self.draft, line))
+            if after is not self.mode:
+                self.mode = after
             return True
         if is_ignorable(raw):
             return True
@@ -99,39 +106,48 @@ class _Parser:
         mode = self.mode
         if mode is None:
             try:
-                self.mode = handle_global(line.cursor(), ctx)
+                self._enter(handle_global(line.cursor(), ctx))
             except Reject as error:
                 self._error(line, error)
             return
         if isinstance(mode, OpaqueMode):
             self._dispatch_opaque(mode, line, ctx)
             return
-        try:
-            self.mode = mode.handle(line.cursor(), ctx)
+        if self.block_indented is None:
+            self.block_indented = line.indented
+        global_first = self.block_indented and not line.indented
+        attempts = [(False, mode.handle), (True, handle_global)]
+        failures: list[tuple[bool, Reject]] = []
+        for is_global, handler in reversed(attempts) if global_first else attempts:
+            try:
+                after = handler(line.cursor(), ctx)
+            except Reject as failure:
+                failures.append((is_global, failure))
+                continue
+            if after is not mode:
+                self._enter(after)
             return
-        except Reject as inner:
-            inner_error = inner
-        try:
-            self.mode = handle_global(line.cursor(), ctx)
-        except Reject as outer:
-            if outer.reach > inner_error.reach:
-                self._error(line, outer)
-                self.mode = None
-            else:
-                self._error(line, inner_error)
+        is_global, chosen = max(failures, key=lambda f: (f[1].reach, not f[0]))
+        self._error(line, chosen)
+        if is_global:
+            self._enter(None)
+
+    def _enter(self, mode: Mode | None) -> None:
+        self.mode = mode
+        self.block_indented = None
 
     def _dispatch_opaque(self, mode: OpaqueMode, line: Line, ctx: Context) -> None:
         if line.indented:
             mode.handle(line.cursor(), ctx)
             return
         try:
-            self.mode = handle_global(line.cursor(), ctx)
+            self._enter(handle_global(line.cursor(), ctx))
         except Reject as error:
             if error.kind is ErrorKind.INVALID and error.column == line.tokens[0].column:
                 mode.handle(line.cursor(), ctx)
             else:
                 self._error(line, error)
-                self.mode = None
+                self._enter(None)
 
     def _error(self, line: Line, error: Reject) -> None:
         self.errors.append(
