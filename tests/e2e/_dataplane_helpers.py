@@ -13,9 +13,11 @@ removed in :meth:`Lab.close`: processes by PID, then the namespaces.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import itertools
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -180,6 +182,57 @@ class Lab:
                     os.kill(int(pid), signal.SIGKILL)
             sh(["ip", "netns", "del", name], check=False)
         self.namespaces.clear()
+
+
+SERVER = """
+import hashlib, socket, sys
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", 5001)); s.listen(1); s.settimeout(60)
+print("LISTENING", flush=True)
+c, _ = s.accept(); c.settimeout(30)
+h = hashlib.sha256(); n = 0
+while True:
+    d = c.recv(65536)
+    if not d:
+        break
+    h.update(d); n += len(d)
+print("RECEIVED", n, h.hexdigest(), flush=True)
+"""
+
+CLIENT = """
+import random, socket, sys
+data = random.Random(int(sys.argv[2])).randbytes(int(sys.argv[3]))
+c = socket.create_connection((sys.argv[1], 5001), timeout=30)
+c.sendall(data); c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
+print("SENT", len(data), flush=True)
+"""
+
+
+def ping(lab: Lab, role: str, dst: str, count: int = 3, size: int = 56) -> int:
+    """How many of ``count`` echo requests were answered."""
+    out = lab.exec(
+        role,
+        ["ping", "-n", "-c", str(count), "-i", "0.2", "-W", "2", "-s", str(size), dst],
+        timeout=30,
+        check=False,
+    )
+    for line in out.stdout.splitlines():
+        if "received" in line:
+            return int(line.split(",")[1].split()[0])
+    return 0
+
+
+def tcp_transfer(lab: Lab, size: int, seed: int = 1234) -> None:
+    """Send ``size`` seeded-random bytes h1 -> h2 over TCP and check they arrive intact."""
+    server = lab.spawn("h2", [sys.executable, "-c", SERVER], "tcp-server.log")
+    lab.wait_for("tcp-server.log", "LISTENING", server)
+    lab.exec("h1", [sys.executable, "-c", CLIENT, H2, str(seed), str(size)], timeout=90)
+    server.wait(timeout=60)
+    log = (lab.workdir / "tcp-server.log").read_text().splitlines()
+    line = next(entry for entry in log if entry.startswith("RECEIVED"))
+    _, n, digest = line.split()
+    assert int(n) == size
+    assert digest == hashlib.sha256(random.Random(seed).randbytes(size)).hexdigest()
 
 
 class Capture:

@@ -9,16 +9,23 @@ the counters ``show crypto ipsec sa`` will print.
 
 from __future__ import annotations
 
-import hashlib
 import os
-import random
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _dataplane_helpers import H1, H2, Capture, Lab, l2l_configs, wireshark_esp_options
+from _dataplane_helpers import (
+    H1,
+    H2,
+    Capture,
+    Lab,
+    l2l_configs,
+    ping,
+    tcp_transfer,
+    wireshark_esp_options,
+)
 
 pytestmark = [
     pytest.mark.netns,
@@ -27,29 +34,6 @@ pytestmark = [
 ]
 
 TRANSFER_BYTES = 4 * 1024 * 1024
-
-SERVER = """
-import hashlib, socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 5001)); s.listen(1); s.settimeout(60)
-print("LISTENING", flush=True)
-c, _ = s.accept(); c.settimeout(30)
-h = hashlib.sha256(); n = 0
-while True:
-    d = c.recv(65536)
-    if not d:
-        break
-    h.update(d); n += len(d)
-print("RECEIVED", n, h.hexdigest(), flush=True)
-"""
-
-CLIENT = """
-import random, socket, sys
-data = random.Random(int(sys.argv[2])).randbytes(int(sys.argv[3]))
-c = socket.create_connection((sys.argv[1], 5001), timeout=30)
-c.sendall(data); c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
-print("SENT", len(data), flush=True)
-"""
 
 
 @pytest.fixture
@@ -60,33 +44,6 @@ def lab(tmp_path: Path) -> Iterator[Lab]:
         yield lab
     finally:
         lab.close()
-
-
-def ping(lab: Lab, role: str, dst: str, count: int = 3, size: int = 56) -> int:
-    out = lab.exec(
-        role,
-        ["ping", "-n", "-c", str(count), "-i", "0.2", "-W", "2", "-s", str(size), dst],
-        timeout=30,
-        check=False,
-    )
-    for line in out.stdout.splitlines():
-        if "received" in line:
-            return int(line.split(",")[1].split()[0])
-    return 0
-
-
-def tcp_transfer(lab: Lab, size: int = TRANSFER_BYTES, seed: int = 1234) -> None:
-    import sys
-
-    server = lab.spawn("h2", [sys.executable, "-c", SERVER], "tcp-server.log")
-    lab.wait_for("tcp-server.log", "LISTENING", server)
-    lab.exec("h1", [sys.executable, "-c", CLIENT, H2, str(seed), str(size)], timeout=90)
-    server.wait(timeout=60)
-    log = (lab.workdir / "tcp-server.log").read_text().splitlines()
-    line = next(entry for entry in log if entry.startswith("RECEIVED"))
-    _, n, digest = line.split()
-    assert int(n) == size
-    assert digest == hashlib.sha256(random.Random(seed).randbytes(size)).hexdigest()
 
 
 def sa_stats(stats: dict[str, Any], direction: str) -> dict[str, Any]:
@@ -106,7 +63,7 @@ def test_l2l_over_raw_esp(lab: Lab, transform: int, bits: int | None, auth: int)
     assert ping(lab, "h2", H1) == 3
     assert ping(lab, "h1", H2, size=1400) == 3
     assert ping(lab, "h2", H1, size=1400) == 3
-    tcp_transfer(lab)
+    tcp_transfer(lab, TRANSFER_BYTES)
     capture.stop()
     lab.stop(r1)
     lab.stop(r2)
