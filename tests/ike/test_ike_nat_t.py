@@ -49,10 +49,10 @@ def test_initiator_behind_nat_floats_and_uses_udp_encapsulation() -> None:
     assert (b.encapsulation.local_port, b.encapsulation.remote_port) == (4500, 31001)
     assert a.encapsulation.mode == b.encapsulation.mode == EncapsulationMode.UDP_TUNNEL
     assert (b.map_name, b.map_seq) == ("clientmap", 10)  # the dynamic entry
-    # MM5 onwards from port 4500; messages are bare (the I/O layer adds the marker)
+    # MM5 onwards from port 4500, with the non-ESP marker
     a_sent = [(d, sport) for s, d, _, sport in pair.trace if s == "a"]
     assert [sport for _, sport in a_sent] == [500, 500, 4500, 4500, 4500]
-    assert not any(d.startswith(NAT_T_MARKER) for d, _ in a_sent)
+    assert all(d.startswith(NAT_T_MARKER) == (sport == 4500) for d, sport in a_sent)
     (row,) = pair.b.engine.isakmp_sas(pair.now)
     assert row.nat_t and row.nat_peer_behind and not row.nat_local_behind
 
@@ -140,14 +140,14 @@ def test_nat_traversal_disabled_means_no_vids_and_no_float() -> None:
     assert VPN3640 in {dest[0] for _, _, dest, _ in pair.trace}
 
 
-def test_marked_datagrams_on_4500_are_accepted_too() -> None:
-    """A raw socket hands over the non-ESP marker; the engine strips it itself."""
+def test_bare_datagrams_on_4500_are_accepted_too() -> None:
+    """netio's IkeDatagram has the marker stripped already; the engine takes that as well."""
     pair = behind_nat_pair()
 
-    def add_marker(sender: str, data: bytes, dest: tuple[str, int], sport: int) -> bytes:
-        return NAT_T_MARKER + data if sport == 4500 else data
+    def strip_marker(sender: str, data: bytes, dest: tuple[str, int], sport: int) -> bytes:
+        return data[4:] if sport == 4500 and data != b"\xff" else data
 
-    pair.hook = add_marker
+    pair.hook = strip_marker
     start(pair)
     assert len(pair.a.of(ChildSaUp)) == 1 and len(pair.b.of(ChildSaUp)) == 1
     pair.b.engine.receive_datagram(b"\xff", (NAT_PUBLIC, 31001), 4500, pair.now)

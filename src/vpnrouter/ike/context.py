@@ -90,16 +90,17 @@ class Context:
     # --- sending ----------------------------------------------------------------------------
 
     def send_raw(self, message: bytes, addr: tuple[str, int], local_port: int) -> None:
-        """Queue one ISAKMP message, bare: the I/O layer adds the RFC 3948 non-ESP marker
-        when ``local_port`` is the NAT-T port (``netio.loop.Dataplane.send_ike`` does)."""
-        self.outbox.append(Datagram(message, addr, local_port))
+        """Queue one ISAKMP message as its UDP payload: on the NAT-T port it carries the
+        RFC 3948 2.2 non-ESP marker (a caller using ``Dataplane.send_ike`` strips it)."""
+        data = NON_ESP_MARKER + message if local_port != IKE_PORT else message
+        self.outbox.append(Datagram(data, addr, local_port))
         self.counters["sent"] += 1
 
     def send(self, sa: IkeSa, message: bytes) -> None:
         self.send_raw(message, (sa.peer, sa.peer_port), sa.local_port)
 
     def send_keepalive(self, sa: IkeSa) -> None:
-        """RFC 3948 2.3: a single 0xFF byte to the peer's NAT-T port (sent as is, no marker:
-        ``Dataplane.send_nat_keepalive``)."""
+        """RFC 3948 2.3: a single 0xFF byte to the peer's NAT-T port, no marker
+        (``Dataplane.send_nat_keepalive``)."""
         self.outbox.append(Datagram(NAT_KEEPALIVE, (sa.peer, sa.peer_port), NAT_T_PORT))
         self.counters["keepalives"] += 1

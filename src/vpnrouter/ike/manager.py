@@ -23,8 +23,8 @@ MAX_MID_DRAWS: Final = 64
 
 
 class Datagram(NamedTuple):
-    """One UDP payload to send: ``data`` (non-ESP marker already added on port 4500), the
-    peer's (address, port) and the local port to send from (500 or 4500)."""
+    """One UDP payload to send: ``data`` (non-ESP marker already added on port 4500; a single
+    0xFF byte is a NAT keepalive), the peer's (address, port) and the local port (500/4500)."""
 
     data: bytes
     addr: tuple[str, int]
