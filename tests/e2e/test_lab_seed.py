@@ -67,9 +67,9 @@ def test_host1_reaches_the_internet_router_through_vpn2611_when_routed(
     assert sum(1 for p in icmp if (p.src, p.dst, p.icmp_type) == ("10.10.20.10", INET_OUTSIDE, 8))
 
 
-def test_nat_client_is_masqueraded(seed_factory: SeedFactory, capture: CaptureFactory) -> None:
+def test_nat_client_is_masqueraded(seed_factory: SeedFactory) -> None:
     lab = seed_factory()
-    tap = capture(lab, CLIENTS, name="clients")
+    tap = lab.capture(CLIENTS, name="clients")
     assert lab.ping("natpc", INET_OUTSIDE, count=3)
     assert lab.ping("natpc", VPN2611.outside_ip, count=2)
     assert lab.ping("pc", INET_OUTSIDE, count=2)

@@ -43,8 +43,11 @@ def test_l2l_strongswan_to_strongswan_with_seed_parameters(
     log = r3640.initiate("l2l", timeout=30)
     assert "IKE:DES_CBC/HMAC_MD5_96/PRF_HMAC_MD5/MODP_768" in log
     assert "ESP:3DES_CBC/HMAC_MD5_96" in log
+    inner = capture(seed_lab.vpn2611, "ipsec0", name="inner")  # libipsec's TUN device
     assert seed_lab.ping("host1", VPN3640.host_addr, count=5)
     assert seed_lab.ping("host2", VPN2611.host_addr, count=5)
+    inner.stop()
+    assert inner.summary(between=LANS).clear_icmp_between >= 10  # in the clear inside
 
     (sa_2611,) = r2611.list_sas()
     (sa_3640,) = r3640.list_sas()

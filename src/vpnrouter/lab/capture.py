@@ -7,6 +7,8 @@ it is stopped are lost; so `start()` and `stop()` each send a marker frame (a br
 IEEE local-experimental EtherType 0x88B5, which every host drops) out of the captured
 interface and wait until its random nonce is in the file: everything sent after `start()`
 returns and before `stop()` is called is in the capture. Markers are left out when reading.
+Interfaces without Ethernet framing (TUN devices such as strongSwan's ``ipsec0``) cannot carry
+them; there both wait `SETTLE_DELAY` instead, which is good enough but not a guarantee.
 
 `read_packets` and `summarize` read a pcap back with ``tshark -r FILE -T fields`` and sort
 every IPv4 packet into one kind: ISAKMP (UDP 500, or UDP 4500 with the non-ESP marker), ESP
@@ -37,6 +39,7 @@ MARKER_ETHERTYPE = 0x88B5
 MARKER_TAG = b"vpnrouter-lab-marker:"
 SYNC_TIMEOUT = 10.0
 MARKER_RESEND = 0.5  # seconds between markers while waiting for one to show up
+SETTLE_DELAY = 1.0  # seconds, for interfaces that cannot carry markers (TUN)
 _SEND_FRAME = (
     "import socket, sys\n"
     "s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)\n"
@@ -126,8 +129,21 @@ class CaptureSummary:
     total: int
     kinds: Counter[str]
     esp_spis: frozenset[int]
-    clear_between: int  # clear (not IPsec) packets between the networks asked about
+    between: Counter[str]  # kinds of the clear packets between the networks asked about
     sources: Counter[str]
+
+    @property
+    def clear_between(self) -> int:
+        """Clear (not IPsec) packets between the two networks asked about."""
+        return sum(self.between.values())
+
+    @property
+    def clear_icmp_between(self) -> int:
+        return self.between["icmp"]
+
+    @property
+    def clear_tcp_between(self) -> int:
+        return self.between["tcp"]
 
     @property
     def isakmp(self) -> int:
@@ -156,9 +172,8 @@ class CaptureSummary:
 
     def __str__(self) -> str:
         parts = [f"{kind}={self.kinds[kind]}" for kind in KINDS if self.kinds[kind]]
-        return f"{self.total} packets ({', '.join(parts) or 'none'}); clear between LANs: " + str(
-            self.clear_between
-        )
+        listed = ", ".join(parts) or "none"
+        return f"{self.total} packets ({listed}); clear between LANs: {self.clear_between}"
 
 
 def read_packets(
@@ -211,14 +226,14 @@ def summarize_packets(
     packets: Sequence[Packet], between: tuple[str, str] | None = None
 ) -> CaptureSummary:
     kinds: Counter[str] = Counter(p.kind for p in packets)
-    clear = 0
+    clear: Counter[str] = Counter()
     if between is not None:
-        clear = sum(1 for p in packets if p.kind in CLEAR_KINDS and p.between(*between))
+        clear.update(p.kind for p in packets if p.kind in CLEAR_KINDS and p.between(*between))
     return CaptureSummary(
         total=len(packets),
         kinds=kinds,
         esp_spis=frozenset(p.esp_spi for p in packets if p.esp_spi is not None),
-        clear_between=clear,
+        between=clear,
         sources=Counter(p.src for p in packets),
     )
 
@@ -257,22 +272,31 @@ class Capture:
         self.name = name
         self.process: LabProcess | None = None
         self.synced = False
+        self.markers = False  # Ethernet interfaces only; TUN devices get fixed delays
 
     def start(self, timeout: float = READY_TIMEOUT) -> Capture:
-        """Start tshark; return once it reports that it is capturing."""
+        """Start tshark; return once packets sent from now on will be in the capture."""
         if self.process is not None:
             raise LabError(f"capture {self.name} already started")
         self.path.unlink(missing_ok=True)
+        links = self.topology.links(self.ns)
+        self.markers = any(
+            link.get("ifname") == self.interface and link.get("link_type") == "ether"
+            for link in links
+        )
         argv = [TSHARK, "-n", "-i", self.interface, "-w", str(self.path)]
         argv += ["-a", f"duration:{self.max_duration}"]
-        if self.capture_filter:
+        if self.capture_filter and self.markers:
             argv += ["-f", f"({self.capture_filter}) or ether proto {MARKER_ETHERTYPE:#06x}"]
+        elif self.capture_filter:
+            argv += ["-f", self.capture_filter]
         self.process = self.topology.popen(
             self.ns, argv, name=self.name, log=self.path.with_suffix(".log")
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if "Capturing on" in self.process.log() and self.sync(deadline - time.monotonic()):
+            capturing = "Capturing on" in self.process.log()
+            if capturing and (self.sync(deadline - time.monotonic()) or not self.markers):
                 return self
             if not self.process.alive():
                 break
@@ -282,8 +306,12 @@ class Capture:
         raise LabError(f"tshark on {self.ns}/{self.interface} did not start: {log.strip()}")
 
     def sync(self, timeout: float = SYNC_TIMEOUT) -> bool:
-        """Send marker frames until one is in the capture file; False after `timeout`."""
+        """Send marker frames until one is in the capture file; False after `timeout`.
+        Without markers (not an Ethernet interface), wait `SETTLE_DELAY` and return False."""
         if self.process is None:
+            return False
+        if not self.markers:
+            time.sleep(SETTLE_DELAY)
             return False
         nonces: list[bytes] = []
         deadline = time.monotonic() + timeout

@@ -21,7 +21,8 @@
   private LANs unless ``internet_routes_lans=True``, so without a tunnel nothing passes in
   the clear between 10.10.10.0/24 and 10.10.20.0/24 and no LAN host gets answers from it.
 - ``nat`` masquerades (nftables) its inside network 192.168.1.0/24 behind 198.51.100.20.
-- Captures tap the segments' bridges in the switch namespace (`SeedLab.tap`).
+- Captures tap the segments' bridges in the switch namespace (`SeedLab.tap`,
+  `SeedLab.capture`).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from vpnrouter.lab.capture import Capture
 from vpnrouter.lab.netns import Topology
 
 OUTSIDE = "outside"
@@ -158,6 +160,14 @@ class SeedLab:
         """(namespace, interface) to capture everything on a segment."""
         seg = self.topology.segments[segment]
         return seg.ns, seg.bridge
+
+    def capture(
+        self, segment: str = OUTSIDE, *, name: str | None = None, capture_filter: str = "ip"
+    ) -> Capture:
+        """A started tshark on a whole segment (stop it, then read `.summary()`)."""
+        ns, bridge = self.tap(segment)
+        label = name or segment
+        return Capture(self.topology, ns, bridge, name=label, capture_filter=capture_filter).start()
 
     def assign_router_addresses(self, router: str) -> None:
         """Put the seed's addresses and static default route on a router's interfaces."""
