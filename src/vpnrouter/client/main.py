@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from vpnrouter import __version__
 
 # Modules that contribute sub-commands (each exposes ``register(subparsers)``).
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = ("vpnrouter.client.commands",)
 
 
 def build_parser() -> argparse.ArgumentParser:
