@@ -121,3 +121,19 @@ def test_data_plane_lifetime_signals() -> None:
     pair.pump()
     assert [d.inbound_spi for d in pair.a.of(ChildSaDown)] == [old.inbound.spi]
     assert [d.outbound_spi for d in pair.b.of(ChildSaDown)] == [old.inbound.spi]
+
+
+def test_responder_with_the_shorter_lifetime_rekeys_phase1_itself() -> None:
+    short_b = replace(
+        seed_3640(),
+        isakmp_policies=tuple(replace(p, lifetime=1000) for p in seed_3640().isakmp_policies),
+    )
+    pair = established(None, short_b)
+    assert pair.a.of(IkeSaUp)[0].algorithms.lifetime == 86400
+    assert pair.b.of(IkeSaUp)[0].algorithms.lifetime == 1000
+    pair.advance(951)  # 95% of the responder's 1000 s
+    up_b = pair.b.of(IkeSaUp)
+    assert len(up_b) == 2 and up_b[1].initiator and up_b[1].replaces == up_b[0].conn_id
+    assert pair.a.of(IkeSaDown)[0].reason == "Receive delete from peer"
+    assert [r.status for r in pair.a.engine.isakmp_sas(pair.now)] == ["DELETED", "ACTIVE"]
+    assert not pair.a.of(ChildSaDown)

@@ -109,7 +109,9 @@ def _protocol_error(ctx: Context, sa: IkeSa | None, request: bytes, exc: Protoco
         return
     ctx.isakmp(f"{sa.tag}: {exc.message}")
     spi = exc.spi if exc.protocol != 1 else None
-    message = informational.send_notify(ctx, sa, exc.notify, protocol=exc.protocol, spi=spi)
+    message = informational.send_notify(
+        ctx, sa, exc.notify, protocol=exc.protocol, spi=spi, data=exc.data
+    )
     if sa.state is Phase1State.R_MM1:
         # The SA exists only because of this message: it fails, and a retransmitted MM1 gets
         # the same answer from the cache.

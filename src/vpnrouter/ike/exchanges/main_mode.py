@@ -178,7 +178,10 @@ def _establish(ctx: Context, sa: IkeSa) -> None:
     sa.state = Phase1State.ESTABLISHED
     sa.established_at = ctx.now
     sa.expires_at = ctx.now + suite.lifetime
-    sa.rekey_at = ctx.now + suite.lifetime * ctx.policy.rekey_margin if sa.initiator else None
+    margin = ctx.policy.rekey_margin
+    if not sa.initiator:  # the responder rekeys only if the initiator has not done so by then
+        margin += (1.0 - margin) / 2
+    sa.rekey_at = ctx.now + suite.lifetime * margin
     sa.retransmit = None
     sa.deadline = None
     natd.schedule_keepalive(ctx, sa)
