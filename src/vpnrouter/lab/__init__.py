@@ -1,1 +1,11 @@
-"""vpnrouter.lab"""
+"""vpnrouter.lab: the seed topology in network namespaces, and real peers to test against.
+
+- `netns`: `Topology` (namespaces with a per-run prefix, bridge segments, veth pairs,
+  addresses, routes, sysctls, `exec`/`popen` in a namespace, `close()` removes it all).
+- `seed`: `build_seed(topology, SeedOptions)` -> `SeedLab` (vpn2611, vpn3640, host1, host2,
+  the Internet router, a client PC and a client behind a masquerading NAT).
+- `strongswan` / `strongswan_conf`: strongSwan charons side by side (`Charon`) configured
+  from dataclasses (`L2LConn`, `XauthClientConn`, `XauthServerConn`).
+- `capture`: tshark captures (`Capture`) and what they show (`summarize`).
+- `requirements`: what the machine lacks for all of this.
+"""

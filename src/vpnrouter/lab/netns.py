@@ -144,13 +144,33 @@ class LabProcess:
         return self.popen.pid
 
     def alive(self) -> bool:
-        return self.popen.poll() is None
+        """True while the process runs. It is not reaped here, so that its PID (and the
+        process group it leads) stays ours until `stop()` or `wait()`."""
+        return not self._exited()
+
+    def _exited(self) -> bool:
+        if self.popen.returncode is not None:
+            return True
+        try:
+            info = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return True
+        return info is not None
+
+    def _wait_exited(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while not self._exited():
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.02)
+        return True
 
     def returncode(self) -> int | None:
-        return self.popen.poll()
+        """The exit status once the process has exited (this reaps it), else None."""
+        return self.popen.poll() if self._exited() else None
 
     def wait(self, timeout: float) -> int:
-        """Wait for the process to exit; raise `LabError` after `timeout` seconds."""
+        """Wait for the process to exit (and reap it); raise `LabError` after `timeout` s."""
         try:
             return self.popen.wait(timeout=timeout)
         except subprocess.TimeoutExpired as exc:
@@ -158,23 +178,27 @@ class LabProcess:
             raise LabError(msg) from exc
 
     def signal_group(self, sig: int) -> None:
-        """Send `sig` to the process group this process leads (by PID, never by name)."""
+        """Send `sig` to the process group this process leads (by PID, never by name).
+        Only while the leader is not reaped: then its PID cannot belong to anyone else."""
+        if self.popen.returncode is not None:
+            return
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.pid, sig)
 
     def stop(self, timeout: float = STOP_TIMEOUT, sig: int = signal.SIGTERM) -> int | None:
-        """Stop the process (and its group): `sig`, then SIGKILL after `timeout` seconds."""
-        if self.alive():
-            self.signal_group(sig)
-            try:
-                self.popen.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                self.signal_group(signal.SIGKILL)
-                with contextlib.suppress(subprocess.TimeoutExpired):
-                    self.popen.wait(timeout=STOP_TIMEOUT)
-        # children that outlived their leader are still in the group
-        self.signal_group(signal.SIGKILL)
-        return self.popen.poll()
+        """Stop the process and its group: `sig`, then SIGKILL after `timeout` seconds;
+        then SIGKILL to what is left of the group (children that outlived the leader,
+        e.g. tshark's dumpcap) before the leader is reaped."""
+        if self.popen.returncode is None:
+            if not self._exited():
+                self.signal_group(sig)
+                if not self._wait_exited(timeout):
+                    self.signal_group(signal.SIGKILL)
+                    self._wait_exited(STOP_TIMEOUT)
+            self.signal_group(signal.SIGKILL)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(timeout=STOP_TIMEOUT)
+        return self.popen.returncode
 
     def log(self) -> str:
         if self.log_path is None or not self.log_path.exists():
