@@ -142,6 +142,9 @@ def test_non_mirrored_proxy_ids() -> None:
     (failed,) = pair.a.of(NegotiationFailed)
     assert (failed.phase, failed.notify) == (2, NotifyType.INVALID_ID_INFORMATION)
     assert "proxy identities not supported" in pair.b.log_text()
+    assert "%CRYPTO-6-IKMP_MODE_FAILURE: Processing of Quick mode failed" in pair.b.log_text()
+    (rejected,) = pair.b.of(NegotiationFailed)
+    assert (rejected.phase, rejected.notify) == (2, NotifyType.INVALID_ID_INFORMATION)
 
 
 def test_subset_proxy_is_accepted_and_kept() -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from vpnrouter.ike import codec, lifecycle, rules
 from vpnrouter.ike.context import IKE_PORT, NAT_KEEPALIVE, NON_ESP_MARKER, Context
 from vpnrouter.ike.errors import AuthenticationError, ProtocolError
-from vpnrouter.ike.events import LogFacility
+from vpnrouter.ike.events import LogFacility, NegotiationFailed
 from vpnrouter.ike.exchanges import informational, main_mode, quick_mode
 from vpnrouter.ike.sa import ZERO_COOKIE, IkeSa, Phase1State, QmState
 from vpnrouter.wire.constants import HEADER_SIZE, ExchangeType, NotifyType
@@ -61,7 +61,7 @@ def _receive(ctx: Context, data: bytes, src: tuple[str, int], local: tuple[str, 
     except AuthenticationError as exc:
         _hash_failed(ctx, sa, src, str(exc))
     except ProtocolError as exc:
-        _protocol_error(ctx, sa, data, exc)
+        _protocol_error(ctx, sa, data, exc, header.exchange_type)
 
 
 # RFC 3948 2.2: on port 4500 IKE follows a 4-byte zero non-ESP marker. netio strips it; a raw
@@ -103,7 +103,9 @@ def _hash_failed(ctx: Context, sa: IkeSa | None, src: tuple[str, int], why: str)
     informational.send_notify(ctx, sa, NotifyType.INVALID_HASH_INFORMATION)
 
 
-def _protocol_error(ctx: Context, sa: IkeSa | None, request: bytes, exc: ProtocolError) -> None:
+def _protocol_error(
+    ctx: Context, sa: IkeSa | None, request: bytes, exc: ProtocolError, exchange: int
+) -> None:
     ctx.counters["protocol_errors"] += 1
     if sa is None:
         return
@@ -112,9 +114,17 @@ def _protocol_error(ctx: Context, sa: IkeSa | None, request: bytes, exc: Protoco
     message = informational.send_notify(
         ctx, sa, exc.notify, protocol=exc.protocol, spi=spi, data=exc.data
     )
+    if exchange == ExchangeType.QUICK and sa.established:
+        ctx.syslog(
+            f"%CRYPTO-6-IKMP_MODE_FAILURE: Processing of Quick mode failed with peer at {sa.peer}"
+        )
+        ctx.emit(NegotiationFailed(sa.peer, 2, exc.message, exc.notify))
     if sa.state is Phase1State.R_MM1:
         # The SA exists only because of this message: it fails, and a retransmitted MM1 gets
         # the same answer from the cache.
+        ctx.syslog(
+            f"%CRYPTO-6-IKMP_MODE_FAILURE: Processing of Main mode failed with peer at {sa.peer}"
+        )
         if message is not None:
             ctx.no_sa_replies.remember(request, (message,))
         lifecycle.drop_ike(ctx, sa, exc.message, exc.notify)
@@ -196,7 +206,7 @@ def _new_responder(
         rules.check(rules.Kind.MM1, inbound.payloads)
         main_mode.responder_mm1(ctx, sa, inbound, data)
     except ProtocolError as exc:
-        _protocol_error(ctx, sa, data, exc)
+        _protocol_error(ctx, sa, data, exc, ExchangeType.MAIN)
 
 
 def _not_encrypted(ctx: Context, sa: IkeSa) -> None:
