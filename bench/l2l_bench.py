@@ -22,7 +22,6 @@ import argparse
 import contextlib
 import importlib
 import json
-import shutil
 import statistics
 import sys
 import time
@@ -138,10 +137,11 @@ end
 
 
 class VpnrouterResponder:
-    """Our router: ``vpnrouter run --config FILE --interface Ethernet0/0=eth0_0 ...``.
+    """Our router: ``vpnrouter run --config FILE --socket SOCK`` in vpn2611.
 
-    The lab has already put the addresses on the interfaces; pass whatever the daemon needs
-    to accept that with ``--vpnrouter-arg``.
+    The lab has already put the seed's addresses and default route on vpn2611's interfaces,
+    so the daemon runs without ``--interface`` (it then expects the addresses on the host);
+    anything else it should get goes in `extra_args` (``--vpnrouter-arg``).
     """
 
     label = "vpnrouter"
@@ -156,9 +156,10 @@ class VpnrouterResponder:
         topo = lab.topology
         config = topo.workdir / f"vpnrouter{self._runs}.cfg"
         config.write_text(ios_config(params))
-        command = shutil.which("vpnrouter") or str(Path(sys.executable).with_name("vpnrouter"))
-        argv = [command, "run", "--config", str(config), *lab.interface_args("vpn2611")]
-        self.process = topo.popen(lab.vpn2611, [*argv, *self.extra_args], name="vpnrouter")
+        socket = topo.workdir / f"vpnrouter{self._runs}.sock"
+        argv = [sys.executable, "-m", "vpnrouter", "run", "--config", str(config)]
+        argv += ["--socket", str(socket), *self.extra_args]
+        self.process = topo.popen(lab.vpn2611, argv, name=f"vpnrouter{self._runs}")
         wait_udp_listener(lab, "vpn2611", 500, self.process)
 
     def stop(self) -> None:

@@ -4,6 +4,7 @@ of iperf3), so the hook the integrator plugs our router into does not rot."""
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -22,18 +23,21 @@ def _load_bench() -> ModuleType:
     return module
 
 
-def test_l2l_bench_with_the_strongswan_baseline() -> None:
+def test_l2l_bench_strongswan_baseline_and_our_router() -> None:
     bench = _load_bench()
-    before = set(list_namespaces())
+    mine = f"vr{os.getpid()}-"
     options = bench.BenchOptions(setups=3, setup_seconds=30, iperf_seconds=1)
-    (result,) = bench.run_bench([bench.StrongSwanResponder()], options)
-    assert result.error is None
-    assert result.setups.count == 3
-    assert result.setups.per_second > 0
-    assert result.throughput.received_mbps > 0
-    text = bench.report([result, result])
-    assert "ratio strongSwan/strongSwan: setups 1.00, throughput 1.00" in text
-    assert set(list_namespaces()) - before == set()
+    peers = [bench.StrongSwanResponder(), bench.VpnrouterResponder()]
+    base, ours = bench.run_bench(peers, options)
+    for result in (base, ours):
+        assert result.error is None, result.label
+        assert result.setups.count == 3
+        assert result.setups.per_second > 0
+        assert result.throughput.received_mbps > 0
+    text = bench.report([base, ours])
+    assert "ratio vpnrouter/strongSwan: setups " in text
+    assert bench.report([base, base]).count("setups 1.00, throughput 1.00") == 1
+    assert not [ns for ns in list_namespaces() if ns.startswith(mine)]
 
 
 def test_ios_config_for_bench_parameters() -> None:
