@@ -160,12 +160,18 @@ class _Reader:
     def text(self, key: str) -> str:
         return self.doc.get(key)
 
+    def spelling(self, key: str) -> str:
+        """``key`` as the file writes it, for messages the user can search the file for."""
+        entry = self.doc.find(key)
+        return entry.key if entry is not None else key
+
     def integer(self, key: str, default: int, low: int, high: int) -> int:
         raw = self.doc.get(key)
         if raw == "":
             return default
         if not raw.isascii() or not raw.isdigit() or not low <= int(raw) <= high:
-            raise self.fail(key, f"{key} is {raw!r}, not a number from {low} to {high}")
+            message = f"{self.spelling(key)} is {raw!r}, not a number from {low} to {high}"
+            raise self.fail(key, message)
         return int(raw)
 
     def flag(self, key: str, default: bool) -> bool:
@@ -173,7 +179,7 @@ class _Reader:
         if raw == "":
             return default
         if raw not in ("0", "1"):
-            raise self.fail(key, f"{key} is {raw!r}, not 0 or 1")
+            raise self.fail(key, f"{self.spelling(key)} is {raw!r}, not 0 or 1")
         return raw == "1"
 
     def secret(self, clear_key: str, obfuscated_key: str) -> str | None:
@@ -187,7 +193,8 @@ class _Reader:
         try:
             return groupsecret.decrypt_text(obfuscated)
         except groupsecret.GroupSecretError as exc:
-            raise self.fail(obfuscated_key, f"{obfuscated_key} is damaged: {exc}") from None
+            message = f"{self.spelling(obfuscated_key)} is damaged: {exc}"
+            raise self.fail(obfuscated_key, message) from None
 
 
 def profile_from_document(
