@@ -6,10 +6,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from vpnrouter.lab.netns import LabError, Topology, list_namespaces, pid_alive
+from vpnrouter.lab.netns import (
+    LabError,
+    Topology,
+    list_namespaces,
+    pid_alive,
+    stale_namespaces,
+)
 from vpnrouter.lab.seed import SeedOptions, build_seed
 
 
@@ -113,3 +120,17 @@ def test_seed_without_router_addresses_leaves_interfaces_bare(topology: Topology
     lab.assign_router_addresses("vpn2611")
     assert lab.ping("host1", "10.10.10.1")
     assert lab.ping("host1", "172.18.124.159")
+
+
+def test_stale_namespaces_are_those_of_dead_runs_only(topology: Topology) -> None:
+    live = topology.add_namespace("live")
+    pid_max = int(Path("/proc/sys/kernel/pid_max").read_text())
+    dead_pid = next(p for p in range(pid_max - 1, 1, -1) if not pid_alive(p))
+    fake = f"vr{dead_pid}-1-stale"
+    subprocess.run(["ip", "netns", "add", fake], check=True)
+    try:
+        assert fake in stale_namespaces(min_age=0)
+        assert fake not in stale_namespaces()  # too young to be taken for a crashed run
+        assert live not in stale_namespaces(min_age=0)  # this process is alive
+    finally:
+        subprocess.run(["ip", "netns", "del", fake], check=True)

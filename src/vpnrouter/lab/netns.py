@@ -103,24 +103,32 @@ def namespace_pids(ns: str) -> list[int]:
     return [int(tok) for tok in proc.stdout.split() if tok.isdigit()]
 
 
-def stale_namespaces() -> list[str]:
-    """Lab namespaces left by runs whose process no longer exists."""
+def stale_namespaces(min_age: float = 600.0) -> list[str]:
+    """Lab namespaces left by runs whose process no longer exists, created at least
+    `min_age` seconds ago (a guard for runs whose PIDs this process cannot see)."""
     stale = []
+    now = time.time()
     for name in list_namespaces():
         m = PREFIX_RE.match(name)
-        if m and not pid_alive(int(m.group("pid"))):
+        if not m or pid_alive(int(m.group("pid"))):
+            continue
+        try:
+            age = now - (NETNS_DIR / name).lstat().st_mtime
+        except OSError:
+            continue
+        if age >= min_age:
             stale.append(name)
     return stale
 
 
-def reap_stale_namespaces() -> list[str]:
-    """Delete lab namespaces of dead runs that no process uses any more.
+def reap_stale_namespaces(min_age: float = 600.0) -> list[str]:
+    """Delete lab namespaces of dead runs (see `stale_namespaces`) that no process uses.
 
     Namespaces that still hold processes are left alone (and returned with a ``!`` mark):
     those processes were not started by this run, so this run does not end them.
     """
     done = []
-    for name in stale_namespaces():
+    for name in stale_namespaces(min_age):
         if namespace_pids(name):
             done.append(f"!{name}")
             continue
