@@ -190,3 +190,43 @@ def test_backoff_schedule() -> None:
     pair.advance(200)
     assert [round(t - times[0]) for t in times] == [0, 2, 6, 14, 30, 46]
     assert pair.a.of(NegotiationFailed)[0].map_seq == 1
+
+
+def test_no_preshared_key_for_the_peer_fails_at_once() -> None:
+    pair = Pair(replace(seed_2611(), preshared_keys=()), seed_3640())
+    assert pair.a.engine.initiate(pair.a.engine.policy.crypto_maps[0], FLOW_2611, pair.now)
+    pair.pump()
+    assert pair.trace == []  # nothing sent
+    (failed,) = pair.a.of(NegotiationFailed)
+    assert failed.phase == 1 and "no pre-shared key" in failed.reason
+    assert "No pre-shared key with 172.18.124.199!" in pair.a.log_text()
+
+
+def test_tampered_offer_is_caught_by_hash_i() -> None:
+    """A man in the middle strips vpn2611's preferred transform from MM1 (a downgrade): the
+    responder's SAi_b then differs from the initiator's and HASH_I cannot match (RFC 2409 5)."""
+    from vpnrouter.wire.message import decode_message, encode_message
+    from vpnrouter.wire.payloads import SaPayload
+
+    pair = Pair(seed_2611(), seed_3640())
+
+    def downgrade(sender: str, data: bytes, dest: tuple[str, int], sport: int) -> bytes:
+        if sender != "a" or data[8:16] != bytes(8):
+            return data
+        message = decode_message(data)
+        payloads = []
+        for p in message.payloads:
+            if isinstance(p, SaPayload):
+                proposal = p.proposals[0]
+                p = replace(p, proposals=(replace(proposal, transforms=proposal.transforms[1:]),))
+            payloads.append(p)
+        return encode_message(message.header, payloads)
+
+    pair.hook = downgrade
+    start(pair)
+    pair.advance(120)
+    assert not pair.a.of(IkeSaUp) and not pair.b.of(IkeSaUp)
+    assert pair.b.engine.counters["hash_failures"] >= 1
+    assert "%CRYPTO-4-IKMP_HASH_FAIL: IKE message from 172.18.124.159" in pair.b.log_text()
+    (row,) = pair.b.engine.isakmp_sas(pair.now)
+    assert row.status == "FAILED" and "hash check failed" in row.failure
