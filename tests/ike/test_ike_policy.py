@@ -72,3 +72,12 @@ def test_retransmit_backoff_is_capped() -> None:
     r = RetransmitPolicy()
     assert [r.interval(n) for n in range(6)] == [2, 4, 8, 16, 16, 16]
     assert r.total() == 62
+
+
+def test_transform_set_display_falls_back_to_ios_syntax() -> None:
+    from vpnrouter.ike.policy import ESP_3DES, ESP_AES, ESP_AUTH_MD5, ESP_AUTH_SHA256, TransformSet
+
+    assert TransformSet("t", ESP_3DES, esp_auth=ESP_AUTH_MD5).display() == "esp-3des esp-md5-hmac"
+    aes = TransformSet("t", ESP_AES, 256, esp_auth=ESP_AUTH_SHA256)
+    assert aes.display() == "esp-aes 256 esp-sha256-hmac"
+    assert TransformSet("t", ESP_AES, ios_names="given").display() == "given"

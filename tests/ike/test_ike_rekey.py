@@ -137,3 +137,29 @@ def test_responder_with_the_shorter_lifetime_rekeys_phase1_itself() -> None:
     assert pair.a.of(IkeSaDown)[0].reason == "Receive delete from peer"
     assert [r.status for r in pair.a.engine.isakmp_sas(pair.now)] == ["DELETED", "ACTIVE"]
     assert not pair.a.of(ChildSaDown)
+
+
+def test_dynamic_entry_pairs_are_not_rekeyed_without_an_isakmp_sa() -> None:
+    """vpn2611 answered on its dynamic map entry; when the ISAKMP SA is gone it waits for the
+    peer instead of initiating (IOS cannot initiate on a dynamic crypto map)."""
+    from ikepair import FLOW_3640
+
+    from vpnrouter.ike.policy import CryptoMapEntry
+
+    dynamic_only = replace(
+        seed_2611(),
+        crypto_maps=tuple(e for e in seed_2611().crypto_maps if e.dynamic),
+    )
+    pair = Pair(dynamic_only, seed_3640())
+    entry: CryptoMapEntry = pair.b.engine.policy.crypto_maps[0]
+    assert pair.b.engine.initiate(entry, FLOW_3640, pair.now)
+    pair.pump()
+    (a_child,) = pair.a.of(ChildSaUp)
+    assert a_child.map_seq == 10
+    pair.a.engine.delete_ike_sa(pair.now)
+    pair.b.engine.delete_ike_sa(pair.now)
+    pair.pump()
+    pair.a.engine.sa_lifetime_reached(a_child.inbound.spi, False, pair.now)
+    pair.pump()
+    assert len(pair.a.of(IkeSaUp)) == 1 and len(pair.a.of(ChildSaUp)) == 1
+    assert "dynamic map entry: not initiating" in pair.a.log_text()

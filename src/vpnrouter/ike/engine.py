@@ -228,6 +228,11 @@ class IkeEngine:
         if sa is not None:
             quick_mode.start(ctx, sa, request)
             return
+        if request.entry.dynamic:
+            # IOS never initiates on a dynamic crypto map: without an ISAKMP SA the peer,
+            # which initiated in the first place, rekeys (or the pair simply expires).
+            ctx.ipsec(f"IPSEC: no ISAKMP SA with {peer} for dynamic map entry: not initiating")
+            return
         negotiating = ctx.table.negotiating_for(peer)
         if negotiating is not None:
             negotiating.waiting.append(request)

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network, ip_address
 from typing import Final, Literal
 
+from vpnrouter.ike.names import transform_set_text
+
 # RFC 2409 appendix A, attribute 1 (encryption), 2 (hash), 3 (authentication method).
 ENCR_DES: Final = 1
 ENCR_3DES: Final = 5
@@ -158,6 +160,12 @@ class TransformSet:
         if self.esp_transform == ESP_AES:
             return self.esp_key_length or 128
         return None
+
+    def display(self) -> str:
+        """``esp-3des esp-md5-hmac``: the router's text, else built from the numbers."""
+        if self.ios_names:
+            return self.ios_names
+        return transform_set_text(self.esp_transform, self.effective_key_length(), self.esp_auth)
 
 
 @dataclass(frozen=True)

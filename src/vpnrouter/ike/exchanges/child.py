@@ -121,7 +121,7 @@ def install(ctx: Context, sa: IkeSa, qm: QuickMode, encap_mode: int, g_qm: bytes
         mode=ts.mode,
         encapsulation=encap,
         entry=qm.entry,
-        transform_names=ts.ios_names or ts.name,
+        transform_names=ts.display(),
         pfs_group=qm.pfs_group,
         local=sa.local,
         peer=sa.peer,

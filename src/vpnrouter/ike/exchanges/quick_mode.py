@@ -110,7 +110,7 @@ def _ids(inbound: codec.Inbound) -> list[IdPayload]:
 
 def _sa_request_log(ctx: Context, sa: IkeSa, qm: QuickMode) -> None:
     sel = qm.selector
-    names = " ".join(ts.ios_names or ts.name for ts in qm.offered)
+    names = " ".join(ts.display() for ts in qm.offered)
     ctx.ipsec(
         "IPSEC(sa_request): ,\n"
         f"  (key eng. msg.) OUTBOUND local= {sa.local}, remote= {sa.peer},\n"
