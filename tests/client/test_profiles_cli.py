@@ -150,26 +150,32 @@ def test_new_prompt_mismatch_saves_nothing(
 
 @pytest.mark.parametrize(
     ("answers", "message"),
-    [(["", ""], "the group password is empty"), ([EOFError()], "no group password given")],
+    [
+        (["", ""], "the group password is empty"),
+        ([EOFError()], "no group password given"),
+        ([KeyboardInterrupt()], "interrupted; nothing was saved"),
+    ],
 )
 def test_new_prompt_empty_or_eof(
     run: Callable[..., Result],
     profile_dir: Path,
     monkeypatch: pytest.MonkeyPatch,
-    answers: list[str | EOFError],
+    answers: list[str | BaseException],
     message: str,
 ) -> None:
     queue = iter(answers)
 
     def prompt(_: str) -> str:
         answer = next(queue)
-        if isinstance(answer, EOFError):
+        if isinstance(answer, BaseException):
             raise answer
         return answer
 
     monkeypatch.setattr(commands, "prompt_secret", prompt)
     result = run("new", "p", "--host", "h", "--group", "g", "--save-group-password", tty=True)
-    assert result == Result(1, "", f"vpnclient: {message}\n")
+    assert result.code == 1
+    assert result.err.lstrip("\n") == f"vpnclient: {message}\n"
+    assert not profile_dir.exists()
 
 
 def test_new_save_without_terminal(run: Callable[..., Result], profile_dir: Path) -> None:

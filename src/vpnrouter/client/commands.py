@@ -162,6 +162,9 @@ def _group_password(args: argparse.Namespace) -> str | None:
         second = prompt_secret("Confirm group password: ")
     except EOFError:
         raise ProfileError("no group password given") from None
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        raise ProfileError("interrupted; nothing was saved") from None
     if not first:
         raise ProfileError("the group password is empty")
     if first != second:
