@@ -117,10 +117,9 @@ def test_no_common_isakmp_policy() -> None:
 
 
 def test_no_common_transform_set() -> None:
-    pair = Pair(seed_2611(), modern(seed_3640(), (AES256_SHA256,), None))
-    pair.b.engine.update_policy(
-        replace(pair.b.engine.policy, isakmp_policies=seed_3640().isakmp_policies)
-    )
+    policy_b = seed_3640()
+    entry_b = replace(policy_b.crypto_maps[0], transform_sets=(AES256_SHA256,))
+    pair = Pair(seed_2611(), replace(policy_b, crypto_maps=(entry_b,)))
     start(pair)
     assert pair.a.of(IkeSaUp) and not pair.a.of(ChildSaUp)
     (failed,) = pair.a.of(NegotiationFailed)
