@@ -141,3 +141,19 @@ def test_show_snapshots() -> None:
     assert (ipsec.map_name, ipsec.map_seq, ipsec.peer) == ("clientmap", 1, VPN3640)
     assert ipsec.remaining_seconds == 3500 and ipsec.state == "ACTIVE"
     assert ipsec.transform_names == "esp-3des esp-md5-hmac"
+
+
+def test_log_facilities_and_severities() -> None:
+    pair = bring_up("a")
+    lines = pair.a.of(LogLine) + pair.b.of(LogLine)
+    by_text = {line.text.split("\n")[0]: line for line in lines}
+    on = by_text["%CRYPTO-6-ISAKMP_ON_OFF: ISAKMP is ON"]
+    assert (on.facility, on.severity) == ("log", 6)
+    request = next(line for line in lines if line.text.startswith("IPSEC(sa_request)"))
+    assert request.facility == "ipsec" and request.severity == 7
+    checking = next(line for line in lines if "Checking ISAKMP transform" in line.text)
+    assert checking.facility == "isakmp"
+    pair.b.engine.receive_datagram(b"junk", (VPN2611, 500), 500, pair.now)
+    pair.b.drain()
+    bad = next(line for line in pair.b.of(LogLine) if "IKMP_BAD_MESSAGE" in line.text)
+    assert (bad.facility, bad.severity) == ("log", 4)
