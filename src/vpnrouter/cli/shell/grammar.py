@@ -89,7 +89,9 @@ def range_arg(low: int, high: int) -> ArgSpec:
         return token.isdigit() and low <= int(token) <= high
 
     def prefix_len(token: str) -> int:
-        return len(token) - len(token.lstrip("0123456789"))
+        """Digits then junk: the junk is wrong; a number out of range: all of it."""
+        digits = len(token) - len(token.lstrip("0123456789"))
+        return 0 if digits == len(token) else digits
 
     return ArgSpec(f"<{low}-{high}>", accepts, prefix_len)
 

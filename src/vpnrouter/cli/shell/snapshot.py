@@ -86,6 +86,7 @@ class IkeSa:
     assigned_address: str | None = None  # Mode Config address
     established: float | None = None  # seconds since the SA came up
     vrf: str = ""  # I-VRF (empty: none)
+    engine_id: int | None = None  # crypto engine connection (15.x "SW:N"); None: conn_id
     encrypt_count: int = 0  # IKE messages encrypted/decrypted (engine connections)
     decrypt_count: int = 0
 

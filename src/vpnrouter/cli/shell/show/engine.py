@@ -41,7 +41,7 @@ def connections(snap: Snapshot, dialect: Dialect) -> list[Connection]:
         if sa.encryption is None or sa.status != "ACTIVE":
             continue  # no keys yet, or gone
         interface = sa.interface or "<none>"
-        address = sa.local if sa.interface else "<none>"
+        address = sa.local if sa.interface or not legacy else "<none>"
         algorithm = engine_ike_algorithm(sa.encryption, sa.key_length, sa.hash, legacy)
         rows.append(
             Connection(

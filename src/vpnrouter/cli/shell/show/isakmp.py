@@ -99,7 +99,7 @@ def _detail(snap: Snapshot, dialect: Dialect) -> list[str]:
             f" {ike_hash_short(sa.hash):<6} {auth_short(sa.auth):<4} {sa.group or '':<2}"
             f" {hms(sa.remaining):<8} {''.join(sa.capabilities)}"
         )
-        lines += [row.rstrip(), f"       Engine-id:Conn-id =  SW:{sa.conn_id}", ""]
+        lines += [row.rstrip(), f"       Engine-id:Conn-id =  SW:{sa.engine_id or sa.conn_id}", ""]
     return [*lines, "IPv6 Crypto ISAKMP SA", ""]
 
 
