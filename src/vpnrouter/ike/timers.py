@@ -58,13 +58,24 @@ def _retransmit(ctx: Context, sa: IkeSa, state: Retransmission, what: str) -> bo
     return True
 
 
+def _exhausted(state: Retransmission | None) -> bool:
+    """All retransmissions sent. With a real clock every timer fires a little late, so the
+    last one's wait ends a few milliseconds after the negotiation deadline: reaching the
+    deadline then is still "death by retransmission", not a plain timeout."""
+    return state is not None and state.exhausted()
+
+
 def _phase1(ctx: Context, sa: IkeSa, start_phase1: StartPhase1) -> None:
     if sa.retransmit is not None and not _retransmit(ctx, sa, sa.retransmit, "phase 1"):
         ctx.isakmp(f"{sa.tag}: peer does not do paranoid keepalives.")
         lifecycle.drop_ike(ctx, sa, "Death by retransmission P1", sa.peer_notify)
         return
     if sa.deadline is not None and ctx.now >= sa.deadline:
-        lifecycle.drop_ike(ctx, sa, "phase 1 negotiation timed out", sa.peer_notify)
+        if _exhausted(sa.retransmit):
+            ctx.isakmp(f"{sa.tag}: peer does not do paranoid keepalives.")
+            lifecycle.drop_ike(ctx, sa, "Death by retransmission P1", sa.peer_notify)
+        else:
+            lifecycle.drop_ike(ctx, sa, "phase 1 negotiation timed out", sa.peer_notify)
         return
     if not sa.established:
         return
@@ -84,6 +95,9 @@ def _quick_modes(ctx: Context, sa: IkeSa) -> None:
             lifecycle.fail_quick(ctx, sa, qm, "Death by retransmission P2")
             continue
         if qm.deadline is not None and ctx.now >= qm.deadline:
+            if _exhausted(qm.retransmit):
+                lifecycle.fail_quick(ctx, sa, qm, "Death by retransmission P2")
+                continue
             ctx.isakmp(f"{sa.tag}: quick mode {signed_mid(qm.mid)} timed out")
             lifecycle.fail_quick(ctx, sa, qm, "quick mode timed out")
 
