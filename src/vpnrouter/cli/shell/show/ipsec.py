@@ -85,7 +85,7 @@ def _direction(label: str, sas: tuple[EspSa, ...], flow: IpsecFlow, dialect: Dia
     lines = [f"     {label} esp sas:"]
     for sa in sas:
         lines += sa_lines(sa, flow, dialect)
-    return [*lines, "", f"     {label} ah sas:", "", f"     {label} pcp sas:", ""]
+    return [*lines, "", f"     {label} ah sas:", "", f"     {label} pcp sas:"]
 
 
 def _counter_lines(flow: IpsecFlow, dialect: Dialect) -> list[str]:
@@ -147,6 +147,7 @@ def flow_lines(flow: IpsecFlow, dialect: Dialect) -> list[str]:
         ]
     lines.append("")
     lines += _direction("inbound", flow.inbound, flow, dialect)
+    lines.append("")
     lines += _direction("outbound", flow.outbound, flow, dialect)
     return lines
 
@@ -164,6 +165,8 @@ def render_flows(
         ]
         for flow in group:
             lines += ["", *flow_lines(flow, dialect)]
+    if lines:
+        lines.append("")
     return lines_text(lines)
 
 
