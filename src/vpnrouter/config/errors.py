@@ -59,8 +59,3 @@ def format_error(error: ConfigError, filename: str) -> str:
         lines.append(" " * max(error.column, 0) + "^")
     lines.append(error.message)
     return "\n".join(lines)
-
-
-def invalid(line: int, column: int, source: str) -> ConfigError:
-    """The IOS error for a word the parser does not accept."""
-    return ConfigError(line, column, INVALID_INPUT, ErrorKind.INVALID, source)

@@ -29,10 +29,6 @@ class Token:
     text: str
     column: int
 
-    @property
-    def end(self) -> int:
-        return self.column + len(self.text)
-
 
 def tokenize(line: str) -> tuple[Token, ...]:
     return tuple(Token(m.group(), m.start()) for m in _WORD.finditer(line))
