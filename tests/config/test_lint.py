@@ -545,3 +545,38 @@ def test_text_report() -> None:
     verbose = format_text(report, verbose=True)
     assert "vpn2611.cfg:218: not acted on" not in verbose
     assert "vpn2611.cfg:121: not acted on: fax interface-type fax-mail" in verbose
+
+
+def test_dynamic_map_entry_without_a_transform_set() -> None:
+    report = lint([parse("crypto dynamic-map d 10\n set pfs group14\n", "d.cfg")])
+    assert problems(report) == [
+        (
+            "d.cfg",
+            1,
+            "warning",
+            "incomplete-map-entry",
+            "crypto dynamic-map d 10 has no transform set: every peer that reaches it fails "
+            "phase 2.",
+        )
+    ]
+
+
+def test_later_ios_crypto_blocks_are_kept_with_a_warning() -> None:
+    text = (
+        "crypto keyring KR\n pre-shared-key address 0.0.0.0 0.0.0.0 key k\n"
+        "crypto isakmp profile P\n keyring KR\n match identity address 0.0.0.0\n"
+        "crypto ipsec profile V\n set transform-set t\n"
+    )
+    result = parse(text, "p.cfg")
+    assert result.errors == ()
+    assert result.config.unmodeled[0].children == ("pre-shared-key address 0.0.0.0 0.0.0.0 key k",)
+    rows = problems(lint([result]))
+    assert [(r[1], r[3]) for r in rows] == [
+        (1, "crypto-not-acted-on"),
+        (3, "crypto-not-acted-on"),
+        (6, "crypto-not-acted-on"),
+    ]
+    assert rows[0][4] == (
+        "vpnrouter does not act on 'crypto keyring KR' or its sub-commands: what it configures "
+        "(keys, peers, profiles) is ignored, so IKE may behave differently than on a router."
+    )

@@ -176,7 +176,7 @@ IP_WORDS: dict[str, Slot] = {
 }
 
 # `crypto` commands that are accepted and listed as not acted on (certificates, engine knobs).
-CRYPTO_WORDS = ("pki", "ca", "key", "engine", "logging")
+CRYPTO_WORDS = ("pki", "ca", "key", "engine", "logging", "keyring")
 CRYPTO_ISAKMP_WORDS = (
     "ccm",
     "enable",
@@ -185,8 +185,27 @@ CRYPTO_ISAKMP_WORDS = (
     "xauth",
     "aggressive-mode",
     "fragmentation",
+    "profile",
+    "peer",
 )
-CRYPTO_IPSEC_WORDS = ("nat-transparency", "df-bit", "fragmentation", "optional")
+CRYPTO_IPSEC_WORDS = (
+    "nat-transparency",
+    "df-bit",
+    "fragmentation",
+    "optional",
+    "profile",
+    "client",
+)
+
+# Crypto blocks of later IOS releases that change how IKE behaves; kept, but lint warns that
+# vpnrouter ignores them.
+CRYPTO_IGNORED_BLOCKS: tuple[tuple[str, ...], ...] = (
+    ("crypto", "keyring"),
+    ("crypto", "isakmp", "profile"),
+    ("crypto", "isakmp", "peer"),
+    ("crypto", "ipsec", "profile"),
+    ("crypto", "ipsec", "client"),
+)
 
 _OPENERS: frozenset[tuple[str, ...]] = frozenset(
     {
@@ -228,6 +247,7 @@ _OPENERS: frozenset[tuple[str, ...]] = frozenset(
         ("crypto", "ca"),
         ("crypto", "key"),
         ("aaa", "group"),
+        *CRYPTO_IGNORED_BLOCKS,
     }
 )
 

@@ -1,16 +1,18 @@
 """Checks that need one configuration only.
 
-Public API: ``check_config(result) -> list[Finding]``, and the individual checks (each takes
-the ``RunningConfig`` and the display file name): ``error_findings``, ``dynamic_entry_order``,
-``weak_crypto``, ``plaintext_passwords``, ``aggressive_mode_psk``, ``incomplete_entries``,
-``unapplied_maps``, ``xauth_on_lan_to_lan``, ``remote_access``.
+Public API: ``check_config(result) -> list[Finding]``, ``error_findings(result)``, and the
+individual checks (each takes the ``RunningConfig`` and the display file name):
+``dynamic_entry_order``, ``xauth_on_lan_to_lan``, ``incomplete_entries``, ``unapplied_maps``,
+``ignored_crypto``, ``remote_access``, ``weak_crypto``, ``aggressive_mode_psk``,
+``plaintext_passwords``. ``dynamic_order_message`` and ``xauth_message`` are shared with the
+tunnel checks so a problem found both ways is reported once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from vpnrouter.config import names
+from vpnrouter.config import names, vocabulary
 from vpnrouter.config.errors import format_error
 from vpnrouter.config.lint.findings import Finding, Severity, display_name
 from vpnrouter.config.model import CryptoMap, CryptoMapEntry, RunningConfig
@@ -26,6 +28,7 @@ def check_config(result: ParseResult) -> list[Finding]:
         xauth_on_lan_to_lan,
         incomplete_entries,
         unapplied_maps,
+        ignored_crypto,
         remote_access,
         weak_crypto,
         aggressive_mode_psk,
@@ -155,6 +158,22 @@ def unapplied_maps(config: RunningConfig, file: str) -> Iterator[Finding]:
                 cmap.line,
                 f"crypto map {cmap.name} is not applied to any interface "
                 "(interface ... / crypto map NAME), so it protects nothing.",
+            )
+
+
+def ignored_crypto(config: RunningConfig, file: str) -> Iterator[Finding]:
+    """Crypto blocks of later IOS releases that vpnrouter keeps but does not act on."""
+    for command in config.unmodeled:
+        words = tuple(command.text.lower().split())
+        if any(words[: len(block)] == block for block in vocabulary.CRYPTO_IGNORED_BLOCKS):
+            yield Finding(
+                Severity.WARNING,
+                "crypto-not-acted-on",
+                file,
+                command.line,
+                f"vpnrouter does not act on '{command.text}' or its sub-commands: what it "
+                "configures (keys, peers, profiles) is ignored, so IKE may behave differently "
+                "than on a router.",
             )
 
 
