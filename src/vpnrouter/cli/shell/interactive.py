@@ -166,8 +166,9 @@ class ReadlineReader:
         return str(rl.get_line_buffer())[: int(rl.get_endidx())]
 
     def _complete(self, text: str, state: int) -> str | None:
-        if state == 0:
-            self._matches = self.session.grammar.complete(self._buffer(), self.session.privilege)
+        if state == 0:  # Python's readline appends nothing itself: the space is ours
+            words = self.session.grammar.complete(self._buffer(), self.session.privilege)
+            self._matches = [f"{word} " for word in words]
         return self._matches[state] if state < len(self._matches) else None
 
     def _display(self, substitution: str, matches: Sequence[str], longest: int) -> None:

@@ -1,0 +1,116 @@
+"""From the real IKE engines to the show commands: the seed pair comes up in memory (vpn3640
+initiates, as in the seed), ESP SAs are built from the ChildSaUp keys and carry packets, and
+``from_engine`` turns the engines' rows and the SAs' counters into snapshots that print what
+the seed's routers printed (same shape, same cross-matching SPIs and counters)."""
+
+from __future__ import annotations
+
+import os
+from ipaddress import IPv4Address
+
+from ikepair import FLOW_3640, VPN2611, VPN3640, Pair, seed_2611, seed_3640
+from shellfakes import FakeBackend, running_config
+
+from vpnrouter.cli.shell.from_engine import ike_sa, ipsec_flows
+from vpnrouter.cli.shell.grammar import ENABLE
+from vpnrouter.cli.shell.session import Session
+from vpnrouter.cli.shell.snapshot import InterfaceInfo, RouterInfo, Snapshot
+from vpnrouter.esp.codec import decapsulate, encapsulate
+from vpnrouter.esp.ipv4 import build_header
+from vpnrouter.esp.sa import Direction, EspSa, Lifetime
+from vpnrouter.esp.spd import PortRange, Selector
+from vpnrouter.ike.events import ChildSaUp
+
+
+def dataplane(event: ChildSaUp) -> dict[tuple[int, bool], EspSa]:
+    sel = event.selector
+    outbound_sel = Selector(
+        sel.local, sel.remote, sel.protocol, PortRange.single(sel.local_port),
+        PortRange.single(sel.remote_port),
+    )  # fmt: skip
+    made: dict[tuple[int, bool], EspSa] = {}
+    for keys, direction, selector in (
+        (event.outbound, Direction.OUTBOUND, outbound_sel),
+        (event.inbound, Direction.INBOUND, outbound_sel.reversed()),
+    ):
+        made[(keys.spi, direction is Direction.INBOUND)] = EspSa(
+            spi=keys.spi, direction=direction, transform_id=keys.transform_id,
+            key_len_bits=keys.key_length, enc_key=keys.enc_key, auth_alg=keys.auth_alg,
+            auth_key=keys.auth_key, local=IPv4Address(event.local),
+            remote=IPv4Address(event.peer), selector=selector,
+            lifetime=Lifetime(event.lifetime_seconds, event.lifetime_kilobytes), created=0.0,
+        )  # fmt: skip
+    return made
+
+
+def packet(src: str, dst: str) -> bytes:
+    payload = bytes(64)
+    header = build_header(
+        src=IPv4Address(src).packed, dst=IPv4Address(dst).packed, protocol=1,
+        payload_len=len(payload),
+    )  # fmt: skip
+    return header + payload
+
+
+def snapshot_of(pair: Pair, name: str, sas: dict[tuple[int, bool], EspSa]) -> Snapshot:
+    node = pair.node(name)
+    hostname, crypto_map, addr = (
+        ("vpn2611", "clientmap", VPN2611) if name == "a" else ("vpn3640", "mymap", VPN3640)
+    )
+    engine = node.engine
+    ike = tuple(
+        ike_sa(row, pair.now, interface="Ethernet0/0") for row in engine.isakmp_sas(pair.now)
+    )
+    flows = ipsec_flows(
+        engine.ipsec_sas(pair.now),
+        lambda spi, inbound: sas.get((spi, inbound)),
+        interface="Ethernet0/0",
+        acl_tags={f"{crypto_map} {1 if name == 'a' else 10}"},
+    )
+    router = RouterInfo(
+        hostname=hostname, software_version="0.1.0", ios_version="12.2",
+        interfaces=(InterfaceInfo("Ethernet0/0", f"{addr}/24", crypto_map=crypto_map),),
+    )  # fmt: skip
+    return Snapshot(router, ike_sas=ike, ipsec=flows, running_config=running_config(hostname))
+
+
+def test_engine_rows_render_like_the_seed() -> None:
+    pair = Pair(seed_2611(), seed_3640(), seed=7)
+    entry = pair.b.engine.policy.crypto_maps[0]
+    assert pair.b.engine.initiate(entry, FLOW_3640, pair.now)
+    pair.pump()
+    (up_a,) = pair.a.of(ChildSaUp)
+    (up_b,) = pair.b.of(ChildSaUp)
+    sas_a, sas_b = dataplane(up_a), dataplane(up_b)
+    out_b = sas_b[(up_b.outbound.spi, False)]
+    in_a = sas_a[(up_a.inbound.spi, True)]
+    for _ in range(4):  # vpn3640 -> vpn2611, like the seed's pings
+        sealed = encapsulate(out_b, packet("10.10.20.5", "10.10.10.5"), os.urandom)
+        assert isinstance(sealed, bytes)
+        assert isinstance(decapsulate(in_a, sealed), bytes)
+
+    s2611 = Session(FakeBackend(snapshot_of(pair, "a", sas_a)), privilege=ENABLE)
+    s3640 = Session(FakeBackend(snapshot_of(pair, "b", sas_b)), privilege=ENABLE)
+    for session in (s2611, s3640):
+        lines = session.run_command("show crypto isakmp sa").splitlines()
+        assert lines[1].split()[:3] == [VPN2611, VPN3640, "QM_IDLE"]  # dst, src: 3640 began
+
+    text_a = s2611.run_command("show crypto ipsec sa")
+    text_b = s3640.run_command("show crypto ipsec sa")
+    assert "Crypto map tag: clientmap, local addr. 172.18.124.159" in text_a
+    assert "(10.10.10.0/255.255.255.0/0/0)" in text_a and "PERMIT, flags={origin_is_acl,}" in text_a
+    assert "#pkts decaps: 4, #pkts decrypt: 4, #pkts verify 4" in text_a
+    assert "#pkts encaps: 4, #pkts encrypt: 4, #pkts digest 4" in text_b
+    # the SPIs cross: what vpn3640 sends with is what vpn2611 receives on
+    assert f"current outbound spi: {up_b.outbound.spi:X}" in text_b
+    assert f"spi: 0x{up_b.outbound.spi:X}({up_b.outbound.spi})" in text_a.split("outbound esp")[0]
+    assert "transform: esp-3des esp-md5-hmac ," in text_a
+    assert "sa timing: remaining key lifetime (k/sec): (4608000/3600)" in text_a
+
+    engine_a = s2611.run_command("show crypto engine connections active").splitlines()
+    assert [row.split()[-3:] for row in engine_a[1:]] == [
+        ["HMAC_MD5+DES_56_CB", "0", "0"],
+        ["HMAC_MD5+3DES_56_C", "0", "4"],
+        ["HMAC_MD5+3DES_56_C", "0", "0"],
+    ]
+    assert "Session status: UP-ACTIVE" in s3640.run_command("show crypto session")
