@@ -192,6 +192,11 @@ def test_cli_with_piped_commands(sock: Path, capsys: Any, monkeypatch: Any) -> N
     ]
 
 
+def test_module_entry_point(sock: Path, capsys: Any) -> None:
+    assert shell_cmd.main(["exec", str(sock), "show crypto isakmp sa", "--json"]) == 0
+    assert '"conn_id": 5' in capsys.readouterr().out
+
+
 def test_find_socket(tmp_path: Path) -> None:
     assert shell_cmd.find_socket(None, tmp_path / "x.sock") == tmp_path / "x.sock"
     assert shell_cmd.find_socket("vpn3640", None) == Path("/run/vpnrouter/vpn3640.sock")

@@ -146,3 +146,16 @@ def run_exec(args: argparse.Namespace) -> int:
         sys.stderr.write(result.text)
     sys.stdout.flush()
     return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m vpnrouter.cli.shell_cmd cli|exec ...`` (until `vpnrouter` registers it)."""
+    parser = argparse.ArgumentParser(prog="vpnrouter")
+    register(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    args = parser.parse_args(argv)
+    status: int = args.func(args)
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
