@@ -97,6 +97,14 @@ def test_wrong_psk_peer_initiates(topology: Topology, seed_lab: SeedLab, strongs
     assert no_established(peer)
     assert "sending retransmit 1 of request message ID 0" in charon_log(peer)
     assert not seed_lab.ping("host1", VPN3640.host_addr, deadline=NO_TUNNEL_DEADLINE)
+    # when the negotiation is given up, one line says why
+    ours.wait_log(
+        rf"%CRYPTO-5-IKMP_NEGOTIATION_FAILED: phase 1 with {PEER} failed: .*pre-shared key"
+        r" mismatch\?",
+        timeout=90,
+    )
+    assert all(row["state"] != "QM_IDLE" for row in ours.isakmp())  # (the ping tried again)
+    assert ours.ipsec() == []
 
 
 def test_wrong_psk_we_initiate(topology: Topology, seed_lab: SeedLab, strongswan: Any) -> None:

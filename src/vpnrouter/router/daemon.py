@@ -208,7 +208,10 @@ class Router:
             self._timer.cancel()
         engine, now = self.engine, self.now()
         engine.delete_child_sa(now)
-        engine.delete_ike_sa(now)
+        for row in engine.isakmp_sas(now):
+            # only established SAs can carry a Delete the peer will be able to read
+            if row.status == "ACTIVE" and row.state == "QM_IDLE":
+                engine.delete_ike_sa(now, conn_id=row.conn_id)
         self._service(schedule=False)
         await asyncio.sleep(SHUTDOWN_FLUSH)
         for task in list(self._tasks):
@@ -315,12 +318,26 @@ class Router:
         elif isinstance(event, ChildSaDown):
             self._child_down(event)
         elif isinstance(event, NegotiationFailed):
-            notify = f", notify {name_of(NotifyType, event.notify)}" if event.notify else ""
-            self.log.syslog(
-                f"%CRYPTO-5-IKMP_NEGOTIATION_FAILED: phase {event.phase} with {event.peer}"
-                f" failed: {event.reason}{notify}"
-            )
+            self._failed(event)
         # IkeSaUp/IkeSaDown: the engine has logged them; status reads its SA table.
+
+    def _failed(self, event: NegotiationFailed) -> None:
+        """One clear line per failed negotiation, with the first thing that went wrong
+        (e.g. "pre-shared key mismatch?") when the final reason is only a timeout."""
+        notify = f", notify {name_of(NotifyType, event.notify)}" if event.notify else ""
+        cause = ""
+        if event.phase == 1:
+            first = [
+                row.failure
+                for row in self.engine.isakmp_sas(self.now())
+                if row.peer == event.peer and row.status == "FAILED" and row.failure
+            ]
+            if first and first[-1] != event.reason:
+                cause = f" ({first[-1]})"
+        self.log.syslog(
+            f"%CRYPTO-5-IKMP_NEGOTIATION_FAILED: phase {event.phase} with {event.peer}"
+            f" failed: {event.reason}{cause}{notify}"
+        )
 
     def _child_up(self, event: ChildSaUp) -> None:
         outbound, inbound = esp_pair(event, self.now())
