@@ -102,3 +102,35 @@ def test_l2l_ours_vs_ours_seed_configs(
     assert topology.addresses(lab.vpn2611, "eth0_0") == [VPN2611.outside]  # not ours: kept
     assert not r2611.socket.exists() and not r3640.socket.exists()
     wait_until("no tunnel left", lambda: not lab.ping("host1", VPN3640.host_addr, deadline=1))
+
+
+def test_l2l_rekeys_on_volume_lifetime_and_stays_up(
+    topology: Topology, seed_factory: object
+) -> None:
+    """IOS: an SA is replaced before its kilobyte lifetime runs out and the tunnel stays up.
+    vpn2611's entry gets the smallest lifetime IOS accepts (2560 KB); 8 MB of TCP then needs
+    several generations of SAs and must arrive intact."""
+    lab = seed_factory(with_clients=False)  # type: ignore[operator]
+    config = topology.workdir / "vpn2611-2560kb.cfg"
+    text = VPN2611_CFG.read_text()
+    entry = "set peer 172.18.124.199\n"
+    assert entry in text
+    config.write_text(
+        text.replace(entry, entry + "set security-association lifetime kilobytes 2560\n")
+    )
+    r2611 = start_router(topology, lab.vpn2611, config, name="vpn2611")
+    r3640 = start_router(topology, lab.vpn3640, VPN3640_CFG, name="vpn3640")
+    assert lab.ping("host1", VPN3640.host_addr, count=3, deadline=20)
+    (first,) = r2611.wait_ipsec()
+    assert first["lifetime_kilobytes"] == 2560
+    tcp_transfer(lab, "host1", "host2", VPN3640.host_addr, size=8 * 1024 * 1024, seed=5)
+    assert lab.ping("host2", VPN2611.host_addr, count=3, deadline=20)
+    created = r2611.log().count("IPSEC(create_sa)")
+    assert created >= 3, r2611.tail()
+    now = r2611.wait_ipsec()
+    assert first["inbound_spi"] not in {row["inbound_spi"] for row in now}
+    assert r2611.log().count("IPSEC(delete_sa)") >= 4  # used-up pairs are deleted (2 lines each)
+    assert len(now) <= 2
+    assert len(r2611.isakmp()) == 1  # one phase 1 all along: quick modes only
+    assert r2611.log().count("beginning Main Mode") == 1
+    assert r2611.stop() == 0 and r3640.stop() == 0

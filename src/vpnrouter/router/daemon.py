@@ -33,7 +33,7 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
-from vpnrouter.esp.sa import Direction, EspSa, Lifetime, UdpEncap
+from vpnrouter.esp.sa import Direction, EspSa, Lifetime, LifetimeState, UdpEncap
 from vpnrouter.esp.spd import Action, PortRange, Selector
 from vpnrouter.ike.engine import IkeEngine
 from vpnrouter.ike.events import (
@@ -56,7 +56,7 @@ from vpnrouter.wire.constants import NotifyType, name_of
 IKE_PORT = 500
 NON_ESP_MARKER = b"\x00\x00\x00\x00"
 NAT_KEEPALIVE = b"\xff"
-TRAFFIC_REPORT_INTERVAL = 1.0
+TRAFFIC_REPORT_INTERVAL = 0.25
 SHUTDOWN_FLUSH = 0.2  # seconds given to the Delete notifications to leave
 
 
@@ -261,7 +261,7 @@ class Router:
         elif isinstance(event, Acquire):
             self._acquire(event)
         elif isinstance(event, SaLifetime):
-            self._report(event.spi, event.inbound)
+            self._report(event.spi, event.inbound, hard=event.state is LifetimeState.HARD)
         elif isinstance(event, UnknownSpi):
             self.log.syslog(
                 f"%CRYPTO-4-RECVD_PKT_INV_SPI: decaps: rec'd IPSEC packet has invalid spi for"
@@ -288,12 +288,17 @@ class Router:
         )
         self.engine.initiate(entry, flow, self.now())
 
-    def _report(self, spi: int, inbound: bool) -> None:
+    def _report(self, spi: int, inbound: bool, hard: bool = False) -> None:
+        """Tell the engine how many bytes an SA carried (its volume lifetime). An SA the data
+        plane found used up (it stops counting just below the limit) is reported at the limit,
+        so that the engine deletes it and the next packet negotiates anew."""
         direction = Direction.INBOUND if inbound else Direction.OUTBOUND
         sa = self.plane.find_sa(spi, direction)
         if sa is None:
             return
         octets = sa.counters.octets
+        if hard and sa.lifetime.kilobytes and sa.remaining_seconds(self.now()) > 0:
+            octets = max(octets, sa.lifetime.kilobytes * 1024)
         if self._reported.get(spi) != octets:
             self._reported[spi] = octets
             self.engine.report_traffic(spi, octets, self.now())
