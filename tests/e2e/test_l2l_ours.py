@@ -38,7 +38,12 @@ def test_l2l_ours_vs_ours_seed_configs(
 
     r2611 = start_router(topology, lab.vpn2611, VPN2611_CFG, name="vpn2611")
     r3640 = start_router(
-        topology, lab.vpn3640, VPN3640_CFG, name="vpn3640", args=lab.interface_args("vpn3640")
+        topology,
+        lab.vpn3640,
+        VPN3640_CFG,
+        name="vpn3640",
+        args=lab.interface_args("vpn3640"),
+        debug="all",
     )
     assert topology.addresses(lab.vpn3640, "eth0_0") == [VPN3640.outside]
     assert topology.addresses(lab.vpn3640, "eth0_1") == [VPN3640.inside]
@@ -90,6 +95,11 @@ def test_l2l_ours_vs_ours_seed_configs(
     assert f"spi: 0x{sa_2611['inbound_spi']:X}({sa_2611['inbound_spi']})" in text
     assert "remote ident (addr/mask/prot/port): (10.10.20.0/255.255.255.0/0/0)" in text
 
+    # debugging shows no key material below the explicit "secrets" level, nor the PSK
+    for log in (r2611.log(), r3640.log()):
+        assert "SKEYID_" not in log and "cisco123" not in log
+    assert "ISAKMP (0:1): SA has been authenticated with" in r3640.log()
+
     assert r2611.stop() == 0  # it tells vpn3640 (Delete notifications) on its way out
     r3640.wait_log(r"ISAKMP \(0:1\): deleting SA reason \"Receive delete from peer\"")
     assert r3640.ipsec() == []
@@ -119,7 +129,7 @@ def test_l2l_rekeys_on_volume_lifetime_and_stays_up(
         text.replace(entry, entry + "set security-association lifetime kilobytes 2560\n")
     )
     r2611 = start_router(topology, lab.vpn2611, config, name="vpn2611")
-    r3640 = start_router(topology, lab.vpn3640, VPN3640_CFG, name="vpn3640")
+    r3640 = start_router(topology, lab.vpn3640, VPN3640_CFG, name="vpn3640", debug="secrets")
     assert lab.ping("host1", VPN3640.host_addr, count=3, deadline=20)
     (first,) = r2611.wait_ipsec()
     assert first["lifetime_kilobytes"] == 2560
@@ -133,4 +143,6 @@ def test_l2l_rekeys_on_volume_lifetime_and_stays_up(
     assert len(now) <= 2
     assert len(r2611.isakmp()) == 1  # one phase 1 all along: quick modes only
     assert r2611.log().count("beginning Main Mode") == 1
+    assert "SKEYID_e" in r3640.log()  # asked for explicitly: key material is shown
+    assert "SKEYID_" not in r2611.log()
     assert r2611.stop() == 0 and r3640.stop() == 0
