@@ -230,7 +230,12 @@ class Router:
             elif data.startswith(NON_ESP_MARKER):
                 plane.send_ike(data[len(NON_ESP_MARKER) :], addr, local_port)
         while (event := engine.next_event()) is not None:
-            self._on_event(event)
+            try:
+                self._on_event(event)
+            except Exception as exc:  # one bad event must not stop the others or the loop
+                self.log.syslog(
+                    f"%VPNROUTER-3-INTERNAL: {type(event).__name__} not applied: {exc!r}"
+                )
         if schedule:
             self._arm_timer()
 
