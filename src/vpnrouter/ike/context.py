@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from collections import Counter, deque
 from collections.abc import Callable
+from dataclasses import dataclass
+from ipaddress import IPv4Address
 
+from vpnrouter.aaa import Aaa
 from vpnrouter.ike.events import Event, LogFacility, LogLine
 from vpnrouter.ike.manager import Datagram, ReplyCache
 from vpnrouter.ike.policy import IkePolicy
@@ -23,6 +26,17 @@ MIN_SPI = 256  # RFC 4303 2.1: 1..255 are reserved by IANA
 _SEVERITY = re.compile(r"^%[A-Z0-9_]+-(\d)-")
 
 
+@dataclass(frozen=True)
+class ClientLease:
+    """A pool address this engine handed to a remote-access client."""
+
+    pool: str
+    conn_id: int
+    peer: str
+    group: str
+    username: str
+
+
 class Context:
     """Engine-wide state shared by the exchange modules (sans-I/O: nothing here does I/O)."""
 
@@ -37,6 +51,8 @@ class Context:
         self.table = SaTable()
         self.no_sa_replies = ReplyCache(32)  # answers to MM1s that created no SA
         self.secrets = False  # the explicit "secrets" debug level
+        self.aaa: Aaa | None = None  # users, login lists, pools (remote access)
+        self.leases: dict[IPv4Address, ClientLease] = {}
 
     # --- logging ----------------------------------------------------------------------------
 

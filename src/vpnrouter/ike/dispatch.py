@@ -16,7 +16,13 @@ from vpnrouter.ike import codec, lifecycle, rules
 from vpnrouter.ike.context import IKE_PORT, NAT_KEEPALIVE, NON_ESP_MARKER, Context
 from vpnrouter.ike.errors import AuthenticationError, ProtocolError
 from vpnrouter.ike.events import LogFacility, NegotiationFailed
-from vpnrouter.ike.exchanges import informational, main_mode, quick_mode
+from vpnrouter.ike.exchanges import (
+    aggressive_mode,
+    informational,
+    main_mode,
+    quick_mode,
+    transaction,
+)
 from vpnrouter.ike.sa import ZERO_COOKIE, IkeSa, Phase1State, QmState
 from vpnrouter.wire.constants import HEADER_SIZE, ExchangeType, NotifyType
 from vpnrouter.wire.errors import DecodeError
@@ -119,11 +125,12 @@ def _protocol_error(
             f"%CRYPTO-6-IKMP_MODE_FAILURE: Processing of Quick mode failed with peer at {sa.peer}"
         )
         ctx.emit(NegotiationFailed(sa.peer, 2, exc.message, exc.notify))
-    if sa.state is Phase1State.R_MM1:
-        # The SA exists only because of this message: it fails, and a retransmitted MM1 gets
-        # the same answer from the cache.
+    if sa.state in (Phase1State.R_MM1, Phase1State.R_AM1):
+        # The SA exists only because of this message: it fails, and a retransmitted MM1/AM1
+        # gets the same answer from the cache.
+        mode = "Aggressive" if sa.aggressive else "Main"
         ctx.syslog(
-            f"%CRYPTO-6-IKMP_MODE_FAILURE: Processing of Main mode failed with peer at {sa.peer}"
+            f"%CRYPTO-6-IKMP_MODE_FAILURE: Processing of {mode} mode failed with peer at {sa.peer}"
         )
         if message is not None:
             ctx.no_sa_replies.remember(request, (message,))
@@ -146,14 +153,8 @@ def _resend(
 def _route(
     ctx: Context, header: Header, data: bytes, src: tuple[str, int], local: tuple[str, int]
 ) -> tuple[IkeSa | None, Handler] | None:
-    if header.exchange_type == ExchangeType.AGGRESSIVE and header.rcookie == ZERO_COOKIE:
-        ctx.counters["unsupported_exchange"] += 1
-        ctx.syslog(
-            f"%CRYPTO-6-IKMP_MODE_FAILURE: Processing of Aggressive mode failed with peer at "
-            f"{src[0]}"
-        )
-        return None
-    if header.exchange_type == ExchangeType.MAIN and header.rcookie == ZERO_COOKIE:
+    initial = (ExchangeType.MAIN, ExchangeType.AGGRESSIVE)
+    if header.exchange_type in initial and header.rcookie == ZERO_COOKIE:
         cached = ctx.no_sa_replies.lookup(data)
         existing = ctx.table.find_responder(header.icookie, src[0])
         if existing is not None:
@@ -168,6 +169,8 @@ def _route(
             f"ISAKMP (0:0): received packet from {src[0]} dport {local[1]} sport {src[1]} "
             f"(N) NEW SA"
         )
+        if header.exchange_type == ExchangeType.AGGRESSIVE:
+            return None, lambda: _new_aggressive(ctx, header, data, src, local)
         return None, lambda: _new_responder(ctx, header, data, src, local)
     sa = ctx.table.find(header.icookie, header.rcookie)
     if sa is None:
@@ -186,7 +189,7 @@ def _route(
         return None
     ctx.isakmp(
         f"{sa.tag}: received packet from {src[0]} dport {local[1]} sport {src[1]} "
-        f"({sa.role}) {sa.state.ios}"
+        f"({sa.role}) {sa.ios_state}"
     )
     handler = _handler(ctx, sa, header, data, src, local)
     if handler is None:
@@ -207,6 +210,20 @@ def _new_responder(
         main_mode.responder_mm1(ctx, sa, inbound, data)
     except ProtocolError as exc:
         _protocol_error(ctx, sa, data, exc, ExchangeType.MAIN)
+
+
+def _new_aggressive(
+    ctx: Context, header: Header, data: bytes, src: tuple[str, int], local: tuple[str, int]
+) -> None:
+    if header.encrypted or header.message_id != 0:
+        raise DecodeError("initial aggressive mode message must be plain with message ID 0")
+    inbound = codec.decode_plain(header, data)
+    sa = aggressive_mode.new_responder(ctx, header, local, src)
+    try:
+        rules.check(rules.Kind.AM1, inbound.payloads)
+        aggressive_mode.responder_am1(ctx, sa, inbound, data)
+    except ProtocolError as exc:
+        _protocol_error(ctx, sa, data, exc, ExchangeType.AGGRESSIVE)
 
 
 def _not_encrypted(ctx: Context, sa: IkeSa) -> None:
@@ -233,6 +250,10 @@ def _handler(
             return _quick(ctx, sa, header, data)
         case ExchangeType.INFORMATIONAL:
             return _informational(ctx, sa, header, data, src)
+        case ExchangeType.AGGRESSIVE:
+            return _aggressive(ctx, sa, header, data, src, local)
+        case ExchangeType.TRANSACTION:
+            return _transaction(ctx, sa, header, data)
     ctx.syslog(
         f"%CRYPTO-6-IKMP_UNK_EXCHANGE: IKE peer at {src[0]} sent a message with unknown "
         f"exchange {header.exchange_type}"
@@ -284,6 +305,34 @@ def _main(
     return None
 
 
+def _aggressive(
+    ctx: Context,
+    sa: IkeSa,
+    header: Header,
+    data: bytes,
+    src: tuple[str, int],
+    local: tuple[str, int],
+) -> Handler | None:
+    if sa.state is Phase1State.I_AM1:
+        return _plain_step(ctx, sa, header, data, rules.Kind.AM2, aggressive_mode.initiator_am2)
+    if sa.state is Phase1State.R_AM2:
+        return lambda: aggressive_mode.responder_am3(ctx, sa, header, data, (local[1], src))
+    return None
+
+
+def _transaction(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> Handler | None:
+    if not sa.established:
+        ctx.syslog(
+            f"%CRYPTO-6-IKMP_SA_NOT_AUTH: Cannot accept Transaction exchange from {sa.peer} "
+            f"if SA is not authenticated!"
+        )
+        return None
+    if not header.encrypted:
+        _not_encrypted(ctx, sa)
+        return None
+    return lambda: transaction.handle(ctx, sa, header, data)
+
+
 def _quick(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> Handler | None:
     if not sa.established:
         ctx.syslog(
@@ -293,6 +342,10 @@ def _quick(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> Handler | No
         return None
     if not header.encrypted:
         _not_encrypted(ctx, sa)
+        return None
+    if sa.ra is not None and sa.ra.server and not sa.ra.ready:
+        # IOS: a client must finish XAuth before it may negotiate IPsec SAs.
+        ctx.isakmp(f"{sa.tag}: Quick Mode from {sa.peer} before XAUTH finished: ignored")
         return None
     qm = sa.quick.get(header.message_id)
     if qm is None:

@@ -10,21 +10,25 @@ The caller owns sockets, the clock and the random source::
 
 The router calls :meth:`IkeEngine.initiate` on the first packet of interesting traffic
 without an SA, :meth:`report_traffic` with byte counters from the data plane, and the
-``delete_*``/snapshot methods for ``clear``/``show``. Nothing received from the network ever
-raises out of this class.
+``delete_*``/snapshot methods for ``clear``/``show``. Remote-access clients (aggressive mode,
+XAuth, Mode Config, DPD) are served when the policy has client groups and client map
+settings and an :class:`~vpnrouter.aaa.Aaa` is given. ``vpnclient`` uses the client half:
+:meth:`initiate_remote_access`, :meth:`provide_xauth`, :meth:`disconnect`. Nothing received
+from the network ever raises out of this class.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from vpnrouter.ike import dispatch, lifecycle, timers
+from vpnrouter.aaa import Aaa
+from vpnrouter.ike import client, dispatch, lifecycle, liveness, timers
 from vpnrouter.ike.context import IKE_PORT, Context
 from vpnrouter.ike.events import Event, LogFacility
 from vpnrouter.ike.exchanges import informational, main_mode, quick_mode
 from vpnrouter.ike.manager import Datagram
-from vpnrouter.ike.policy import CryptoMapEntry, Flow, IkePolicy
-from vpnrouter.ike.sa import ChildRequest, ChildState, IkeSa
+from vpnrouter.ike.policy import CryptoMapEntry, Flow, IkePolicy, TransformSet
+from vpnrouter.ike.sa import ChildRequest, ChildSa, ChildState, IkeSa
 from vpnrouter.ike.snapshots import IpsecSaSnapshot, IsakmpSaSnapshot, ipsec_row, isakmp_row
 
 RandomBytes = Callable[[int], bytes]
@@ -40,11 +44,13 @@ class IkeEngine:
         rng: RandomBytes,
         *,
         now: float = 0.0,
+        aaa: Aaa | None = None,
     ) -> None:
         if not local_addrs:
             raise ValueError("the engine needs at least one local address")
         self._ctx = Context(policy, rng, tuple(str(a) for a in local_addrs))
         self._ctx.now = now
+        self._ctx.aaa = aaa
         if policy.crypto_maps:
             self._ctx.syslog("%CRYPTO-6-ISAKMP_ON_OFF: ISAKMP is ON")
 
@@ -57,6 +63,15 @@ class IkeEngine:
     def update_policy(self, policy: IkePolicy) -> None:
         """New configuration: applies to negotiations started from now on."""
         self._ctx.policy = policy
+
+    @property
+    def aaa(self) -> Aaa | None:
+        """Users, login lists and address pools for remote access (None: no XAuth, no pool)."""
+        return self._ctx.aaa
+
+    def update_aaa(self, aaa: Aaa | None) -> None:
+        """New AAA objects (keep the same pools across reloads: ``Aaa.reconfigure``)."""
+        self._ctx.aaa = aaa
 
     @property
     def counters(self) -> dict[str, int]:
@@ -129,6 +144,7 @@ class IkeEngine:
         if child is None:
             return
         child.bytes_seen = max(child.bytes_seen, total_bytes)
+        self._traffic_seen(child, spi, total_bytes)
         if child.bytes_seen >= child.hard_bytes:
             timers.expire_child(self._ctx, child, "volume lifetime expired")
         elif (
@@ -151,6 +167,68 @@ class IkeEngine:
         elif child.state is ChildState.ACTIVE and not child.rekey_started:
             timers.rekey_child(self._ctx, child, self._request_child)
         self._guarded(self._after_receive)
+
+    # --- client half (vpnclient) ----------------------------------------------------------------
+
+    def initiate_remote_access(
+        self,
+        gateway: str,
+        group_name: str,
+        group_key: str,
+        now: float,
+        *,
+        nat_t: bool = True,
+        dh_group: int = 2,
+        lifetime: int = 86400,
+        id_type: int = 11,
+        local: str | None = None,
+        transform_sets: Sequence[TransformSet] | None = None,
+    ) -> int:
+        """Connect to ``gateway`` as a Cisco VPN Client would: aggressive mode with the group
+        name as ID_KEY_ID (``id_type`` 2/3: FQDN/USER_FQDN) and the group key, then XAuth
+        (:class:`~vpnrouter.ike.events.XauthRequested`), Mode Config and quick mode. Returns
+        the ISAKMP SA's conn-id."""
+        self._ctx.now = now
+        options = client.RemoteAccessOptions(
+            nat_t=nat_t,
+            dh_group=dh_group,
+            lifetime=lifetime,
+            id_type=id_type,
+            transform_sets=tuple(transform_sets or client.CLIENT_TRANSFORM_SETS),
+            local=local,
+        )
+        return client.start(self._ctx, gateway, group_name, group_key, options).conn_id
+
+    def provide_xauth(
+        self, username: str, password: str, now: float, *, conn_id: int | None = None
+    ) -> bool:
+        """Answer the gateway's pending XAuth request (draft-beaulieu-ike-xauth-02 6.1) with
+        the user's credentials; False when no request is pending."""
+        self._ctx.now = now
+        pending = [
+            sa
+            for sa in client.clients(self._ctx)
+            if (conn_id is None or sa.conn_id == conn_id)
+            and sa.ra is not None
+            and sa.ra.pending_xauth is not None
+        ]
+        if not pending:
+            return False
+        answered: list[bool] = []
+        self._guarded(
+            lambda: answered.append(client.provide_xauth(self._ctx, pending[0], username, password))
+        )
+        return bool(answered and answered[0])
+
+    def disconnect(self, now: float, *, conn_id: int | None = None) -> int:
+        """Client half: delete the IPsec SAs and the ISAKMP SA of the connection(s)."""
+        self._ctx.now = now
+        chosen = [
+            sa for sa in client.clients(self._ctx) if conn_id is None or sa.conn_id == conn_id
+        ]
+        for sa in chosen:
+            client.disconnect(self._ctx, sa)
+        return len(chosen)
 
     def delete_ike_sa(
         self, now: float, *, conn_id: int | None = None, peer: str | None = None
@@ -221,10 +299,48 @@ class IkeEngine:
             for c in self._ctx.table.children.values()
         )
 
+    def _traffic_seen(self, child: ChildSa, spi: int, total_bytes: int) -> None:
+        """RFC 3706: inbound ESP is a sign of life; outbound traffic is what on-demand DPD
+        worries about."""
+        inbound = spi == child.inbound.spi
+        before = child.inbound_bytes if inbound else child.outbound_bytes
+        if total_bytes <= before:
+            return
+        if inbound:
+            child.inbound_bytes = total_bytes
+        else:
+            child.outbound_bytes = total_bytes
+        sa = self._ctx.table.ike_for_child(child)
+        if sa is None:
+            return
+        if inbound:
+            liveness.heard(self._ctx, sa)
+        else:
+            liveness.sent_traffic(self._ctx, sa)
+
+    def _ike_for(self, peer: str, request: ChildRequest) -> IkeSa | None:
+        """The ISAKMP SA a quick mode goes over: the one named in the request, else the
+        newest one with the peer (for remote access: the same client, by address and port)."""
+        table = self._ctx.table
+        if request.ike_conn_id is not None:
+            own = table.ike.get(request.ike_conn_id)
+            if own is not None and own.established:
+                return own
+        key = request.peer_key or peer
+        best: IkeSa | None = None
+        for sa in table.ike.values():
+            if (
+                sa.established
+                and sa.peer_key == key
+                and (best is None or sa.conn_id > best.conn_id)
+            ):
+                best = sa
+        return best
+
     def _request_child(self, local: str, peer: str, request: ChildRequest) -> None:
         """Quick mode on the ISAKMP SA with ``peer``; main mode first if there is none."""
         ctx = self._ctx
-        sa = ctx.table.established_for(peer)
+        sa = self._ike_for(peer, request)
         if sa is not None:
             quick_mode.start(ctx, sa, request)
             return

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from ipaddress import IPv4Address, IPv4Network
 
 from vpnrouter.ike.policy import Mode, TrafficSelector
 
@@ -123,6 +124,7 @@ class ChildSaUp:
     ike_conn_id: int
     initiator: bool
     replaces: tuple[int, int] | None = None
+    client_address: IPv4Address | None = None  # remote access: the client's pool address
 
 
 @dataclass(frozen=True)
@@ -148,4 +150,106 @@ class NegotiationFailed:
     map_seq: int = 0
 
 
-Event = IkeSaUp | IkeSaDown | ChildSaUp | ChildSaDown | NegotiationFailed | LogLine
+# --- remote access (XAuth, Mode Config) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class XauthRequested:
+    """Client half: the gateway asks for credentials; answer with ``provide_xauth``.
+
+    ``fields`` names what was asked, in the gateway's order: ``username``, ``password``,
+    ``passcode``, ``answer``, ``next_pin``, ``domain``; ``message`` is the XAUTH-MESSAGE text
+    (e.g. a retry prompt), empty when the gateway sent none.
+    """
+
+    conn_id: int
+    peer: str
+    fields: tuple[str, ...]
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class XauthSucceeded:
+    """XAuth STATUS OK: sent (router) or received (client)."""
+
+    conn_id: int
+    peer: str
+    username: str
+    group: str = ""
+
+
+@dataclass(frozen=True)
+class XauthFailed:
+    """Credentials refused. Router: ``attempts_left`` tries remain (0: the SA is deleted).
+    Client: None when the gateway simply asks again, 0 when it sent STATUS FAIL."""
+
+    conn_id: int
+    peer: str
+    attempts_left: int | None
+    username: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class ModeConfigReceived:
+    """Client half: the gateway's Mode Config reply (draft-dukes-ike-mode-cfg, Cisco Unity).
+
+    Quick mode follows for (``address`` <-> each ``split_include`` network), or for
+    (``address`` <-> 0.0.0.0/0) when there is no split tunnelling.
+    """
+
+    conn_id: int
+    peer: str
+    address: IPv4Address | None
+    netmask: IPv4Address | None = None
+    dns: tuple[IPv4Address, ...] = ()
+    nbns: tuple[IPv4Address, ...] = ()
+    domain: str = ""
+    banner: str = ""
+    split_include: tuple[IPv4Network, ...] = ()
+    split_dns: tuple[str, ...] = ()
+    local_lan: tuple[IPv4Network, ...] = ()
+    pfs: bool = False
+    save_password: bool = False
+    backup_servers: tuple[str, ...] = ()
+    application_version: str = ""
+
+
+@dataclass(frozen=True)
+class ClientConnected:
+    """Router: a client got its Mode Config (and pool ``address``)."""
+
+    conn_id: int
+    peer: str
+    peer_port: int
+    group: str
+    username: str
+    address: IPv4Address | None
+
+
+@dataclass(frozen=True)
+class ClientDisconnected:
+    """Router: a client is gone (deleted, dead peer, expired): its pool address is free."""
+
+    conn_id: int
+    peer: str
+    address: IPv4Address
+    reason: str
+    group: str = ""
+    username: str = ""
+
+
+Event = (
+    IkeSaUp
+    | IkeSaDown
+    | ChildSaUp
+    | ChildSaDown
+    | NegotiationFailed
+    | LogLine
+    | XauthRequested
+    | XauthSucceeded
+    | XauthFailed
+    | ModeConfigReceived
+    | ClientConnected
+    | ClientDisconnected
+)

@@ -7,6 +7,7 @@ notification. In IKEv1 IPsec SAs outlive the ISAKMP SA that created them.
 
 from __future__ import annotations
 
+from vpnrouter.ike import sessions
 from vpnrouter.ike.context import Context
 from vpnrouter.ike.events import ChildSaDown, IkeSaDown, NegotiationFailed
 from vpnrouter.ike.manager import signed_mid
@@ -25,6 +26,8 @@ def drop_child(ctx: Context, child: ChildSa, reason: str) -> None:
             f"sa_spi= 0x{spi:08X}({spi}), sa_conn_id= {child.conn_ids[0]}"
         )
     ctx.emit(ChildSaDown(child.local, child.peer, child.inbound.spi, child.outbound.spi, reason))
+    if child.client_address is not None:
+        sessions.release_unused(ctx, reason)
 
 
 def fail_quick(
@@ -58,13 +61,22 @@ def drop_ike(ctx: Context, sa: IkeSa, reason: str, notify: int | None = None) ->
     sa.retransmit = None
     sa.deadline = None
     sa.nat.next_keepalive = None
+    sa.dpd.next_at = None
     for qm in list(sa.quick.values()):
         fail_quick(ctx, sa, qm, reason, notify)
+    if sa.ra is not None:
+        for tx in sa.ra.transactions.values():
+            tx.retransmit = None
+        sa.ra.transactions.clear()
+        sa.ra.waiting = None
+        sa.ra.pending_xauth = None
     ctx.isakmp(
         f'{sa.tag}: deleting SA reason "{reason}" state ({sa.role}) {sa.state.ios} (peer {sa.peer})'
     )
     if was_established:
         ctx.emit(IkeSaDown(sa.conn_id, sa.local, sa.peer, reason))
+        if sa.ra is not None and sa.ra.address is not None:
+            sessions.release_unused(ctx, reason)
         return
     waiting = list(sa.waiting)
     sa.waiting.clear()

@@ -27,6 +27,10 @@ HASH_SHA384: Final = 5
 HASH_SHA512: Final = 6
 AUTH_PRE_SHARE: Final = 1
 AUTH_RSA_SIG: Final = 3
+# draft-beaulieu-ike-xauth-02 section 7.2: pre-shared key authentication followed by XAuth
+# (the initiator, i.e. the client, is the one XAuth authenticates).
+AUTH_XAUTH_INIT_PSK: Final = 65001
+AUTH_XAUTH_RESP_PSK: Final = 65002
 
 # RFC 2407 section 4.4.4 (ESP transform IDs) and 4.5 (authentication algorithm attribute).
 ESP_DES: Final = 2
@@ -194,7 +198,15 @@ class CryptoMapEntry:
 
 @dataclass(frozen=True)
 class ClientGroup:
-    """``crypto isakmp client configuration group`` (remote access; used by later exchanges)."""
+    """``crypto isakmp client configuration group NAME`` (remote access, Cisco Unity).
+
+    ``key`` is the group's pre-shared key for aggressive mode (the client's ID is the group
+    name). The rest is what Mode Config hands out: ``dns``/``wins`` servers, the default
+    ``domain``, an address from ``pool``, split tunnelling from ``acl`` (the router turns the
+    group's ACL into selectors; the *local* network of each ``permit`` line is a protected
+    network the client tunnels to), ``banner``, ``save-password``, ``include-local-lan``,
+    ``pfs``, ``backup-gateway`` and ``max-users``. ``netmask`` None answers a host mask.
+    """
 
     name: str
     key: str = field(repr=False)
@@ -202,6 +214,54 @@ class ClientGroup:
     wins: tuple[IPv4Address, ...] = ()
     domain: str = ""
     pool: str = ""
+    acl: tuple[TrafficSelector, ...] = ()
+    acl_name: str = ""
+    netmask: IPv4Address | None = None
+    banner: str = ""
+    save_password: bool = False
+    include_local_lan: bool = False
+    pfs: bool = False
+    backup_servers: tuple[str, ...] = ()
+    split_dns: tuple[str, ...] = ()
+    max_users: int | None = None
+
+    @property
+    def secret(self) -> bytes:
+        return self.key.encode()
+
+
+ClientAddressMode = Literal["respond", "initiate"]
+
+
+@dataclass(frozen=True)
+class ClientMapConfig:
+    """The remote-access lines of one crypto map::
+
+    crypto map NAME client authentication list LIST   -> authentication_list (XAuth)
+    crypto map NAME isakmp authorization list LIST    -> authorization_list (group policy)
+    crypto map NAME client configuration address respond|initiate  -> address
+    """
+
+    map_name: str
+    authentication_list: str | None = None
+    authorization_list: str | None = None
+    address: ClientAddressMode | None = None
+
+
+@dataclass(frozen=True)
+class DpdPolicy:
+    """``crypto isakmp keepalive SECONDS [RETRY] [periodic|on-demand]`` (RFC 3706).
+
+    On demand (the IOS default) an R-U-THERE goes out when we sent traffic but heard
+    nothing from the peer for ``interval`` seconds; ``periodic`` sends one whenever the peer
+    was silent that long. Unanswered, it is repeated every ``retry`` seconds; after
+    ``max_retries`` repeats the peer is declared dead and its SAs are deleted.
+    """
+
+    interval: int
+    retry: int = 2
+    periodic: bool = False
+    max_retries: int = 5
 
 
 @dataclass(frozen=True)
@@ -237,6 +297,10 @@ class IkePolicy:
     retransmit: RetransmitPolicy = field(default_factory=RetransmitPolicy)
     rekey_margin: float = 0.9  # renegotiate at this fraction of a lifetime (initiator side)
     failed_sa_linger: float = 300.0  # failed/deleted SAs stay visible this long (seconds)
+    client_maps: tuple[ClientMapConfig, ...] = ()
+    dpd: DpdPolicy | None = None  # "crypto isakmp keepalive"; None: only answer R-U-THERE
+    xauth_attempts: int = 3  # XAuth tries a client gets before its SA is deleted
+    application_version: str = "Cisco IOS Software (vpnrouter)"  # Mode Config answer
 
     def policies_by_priority(self) -> tuple[IsakmpPolicy, ...]:
         """Configured policies, lowest priority number first (IOS order)."""
@@ -255,6 +319,23 @@ class IkePolicy:
             ):
                 best = psk
         return best
+
+    def find_group(self, name: str) -> ClientGroup | None:
+        """The client group whose name is ``name`` (IOS group names are case-sensitive)."""
+        return next((g for g in self.client_groups if g.name == name), None)
+
+    def client_map_for(self, local: str) -> ClientMapConfig | None:
+        """The remote-access settings of the crypto map applied where ``local`` lives."""
+        names = [
+            e.map_name
+            for e in self.crypto_maps
+            if e.local_address is None or str(e.local_address) == local
+        ]
+        for name in names:
+            found = next((c for c in self.client_maps if c.map_name == name), None)
+            if found is not None:
+                return found
+        return self.client_maps[0] if self.client_maps and not names else None
 
     def entries_in_responder_order(self) -> tuple[CryptoMapEntry, ...]:
         """Static crypto map entries by map and sequence number, then dynamic entries."""

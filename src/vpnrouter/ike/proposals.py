@@ -25,7 +25,12 @@ from vpnrouter.ike.names import (
     esp_transform_name,
     hash_name,
 )
-from vpnrouter.ike.policy import IsakmpPolicy, TransformSet
+from vpnrouter.ike.policy import (
+    AUTH_PRE_SHARE,
+    AUTH_XAUTH_INIT_PSK,
+    IsakmpPolicy,
+    TransformSet,
+)
 from vpnrouter.wire.attributes import (
     DataAttribute,
     ipsec_attribute,
@@ -126,12 +131,13 @@ class Phase1Offer:
     unsupported: tuple[int, ...] = ()
 
 
-def suite_from_policy(policy: IsakmpPolicy) -> Phase1Suite:
+def suite_from_policy(policy: IsakmpPolicy, auth: int | None = None) -> Phase1Suite:
+    """The suite of ``policy``; ``auth`` is the method actually agreed (65001 for XAuth)."""
     return Phase1Suite(
         policy.encryption,
         policy.effective_key_length(),
         policy.hash,
-        policy.auth,
+        auth if auth is not None else policy.auth,
         policy.group,
         policy.lifetime,
         policy.priority,
@@ -223,7 +229,17 @@ def describe_phase1(transform: Transform, note: Note) -> None:
                 note(f"ISAKMP:      attribute {attr.type} not supported")
 
 
-def phase1_mismatches(offer: Phase1Offer, policy: IsakmpPolicy) -> list[str]:
+def auth_matches(offered: int | None, configured: int, xauth: bool) -> bool:
+    """draft-beaulieu-ike-xauth-02 7.2: with XAuth configured, IOS takes a client's
+    XAUTHInitPreShared transform as matching an ``authentication pre-share`` policy."""
+    if offered == configured:
+        return True
+    return xauth and configured == AUTH_PRE_SHARE and offered == AUTH_XAUTH_INIT_PSK
+
+
+def phase1_mismatches(
+    offer: Phase1Offer, policy: IsakmpPolicy, *, xauth: bool = False
+) -> list[str]:
     """IOS's reasons why ``offer`` does not match ``policy`` (empty list: acceptable)."""
     reasons: list[str] = []
     if offer.transform_id != IsakmpTransformId.KEY_IKE or offer.unsupported:
@@ -232,7 +248,7 @@ def phase1_mismatches(offer: Phase1Offer, policy: IsakmpPolicy) -> list[str]:
         reasons.append("Encryption algorithm offered does not match policy!")
     if offer.hash != policy.hash:
         reasons.append("Hash algorithm offered does not match policy!")
-    if offer.auth != policy.auth:
+    if not auth_matches(offer.auth, policy.auth, xauth):
         reasons.append("Authentication method offered does not match policy!")
     if offer.group != policy.group:
         reasons.append("Diffie-Hellman group offered does not match policy!")
@@ -252,7 +268,7 @@ def _lower_lifetime(ours: int, theirs: int | None) -> int:
 
 
 def _select_in_proposal(
-    proposal: Proposal, policies: Sequence[IsakmpPolicy], tag: str, note: Note
+    proposal: Proposal, policies: Sequence[IsakmpPolicy], tag: str, note: Note, xauth: bool
 ) -> Phase1Choice | None:
     for index, transform in enumerate(proposal.transforms):
         offer = parse_phase1_transform(transform)
@@ -263,10 +279,10 @@ def _select_in_proposal(
                 f"{policy.priority} policy"
             )
             describe_phase1(transform, note)
-            reasons = phase1_mismatches(offer, policy)
+            reasons = phase1_mismatches(offer, policy, xauth=xauth)
             if not reasons:
                 note(f"{tag}: atts are acceptable. Next payload is {following}")
-                suite = suite_from_policy(policy)
+                suite = suite_from_policy(policy, offer.auth)
                 lifetime = _lower_lifetime(policy.lifetime, offer.life_seconds)
                 echoed = Proposal(proposal.number, proposal.protocol_id, proposal.spi, (transform,))
                 return Phase1Choice(echoed, _with_lifetime(suite, lifetime))
@@ -290,16 +306,22 @@ def _with_lifetime(suite: Phase1Suite, lifetime: int) -> Phase1Suite:
 
 # RFC 2409 section 5 / RFC 2408 4.2: the responder picks exactly one transform of one proposal.
 def select_phase1(
-    sa: SaPayload, policies: Sequence[IsakmpPolicy], tag: str, note: Note
+    sa: SaPayload,
+    policies: Sequence[IsakmpPolicy],
+    tag: str,
+    note: Note,
+    *,
+    xauth: bool = False,
 ) -> Phase1Choice:
     """Responder: the first of the peer's transforms that matches any policy (IOS order).
 
-    Raises ProtocolError(NO-PROPOSAL-CHOSEN) when nothing matches.
+    ``xauth``: XAUTHInitPreShared transforms match pre-share policies. Raises
+    ProtocolError(NO-PROPOSAL-CHOSEN) when nothing matches.
     """
     for proposal in sa.proposals:
         if proposal.protocol_id != ProtocolId.ISAKMP:
             continue
-        choice = _select_in_proposal(proposal, policies, tag, note)
+        choice = _select_in_proposal(proposal, policies, tag, note, xauth)
         if choice is not None:
             return choice
     note(f"{tag}: no offers accepted!")

@@ -1,9 +1,11 @@
 """Which payloads each message may carry, checked in one place (DESIGN.md principle 3).
 
-The engine classifies a received message (main mode 1..6, quick mode 1..3, informational)
-and calls :func:`check` before any exchange code looks at it. Sources: RFC 2409 section 5
-(main mode), 5.5 (quick mode), 5.7 (informational), RFC 2408 section 4.8, RFC 3947 sections
-3.2 and 5.2 (NAT-D, NAT-OA), RFC 2407 section 4.6.3 (notifies such as INITIAL-CONTACT).
+The engine classifies a received message (main mode 1..6, aggressive mode 1..3, quick mode
+1..3, informational, transaction) and calls :func:`check` before any exchange code looks at
+it. Sources: RFC 2409 section 5 (main and aggressive mode), 5.5 (quick mode), 5.7
+(informational), RFC 2408 section 4.8, RFC 3947 sections 3.2 and 5.2 (NAT-D, NAT-OA), RFC 2407
+section 4.6.3 (notifies such as INITIAL-CONTACT), draft-dukes-ike-mode-cfg-02 3.2 and
+draft-beaulieu-ike-xauth-02 (transaction exchange: HASH, ATTR).
 """
 
 from __future__ import annotations
@@ -28,11 +30,15 @@ class Kind(Enum):
     MM4 = "main mode message 4"
     MM5 = "main mode message 5"
     MM6 = "main mode message 6"
+    AM1 = "aggressive mode message 1"
+    AM2 = "aggressive mode message 2"
+    AM3 = "aggressive mode message 3"
     QM1 = "quick mode message 1"
     QM2 = "quick mode message 2"
     QM3 = "quick mode message 3"
     INFO = "informational (protected)"
     INFO_PLAIN = "informational (unprotected)"
+    TRANSACTION = "transaction exchange"
 
 
 @dataclass(frozen=True)
@@ -81,15 +87,36 @@ RULES: Final[dict[Kind, Rule]] = {
     # RFC 2409 5.4 / RFC 2407 4.6.3.3: HDR*, IDii, HASH_I [, N(INITIAL-CONTACT)]
     Kind.MM5: Rule(_MM_AUTH),
     Kind.MM6: Rule(_MM_AUTH),
+    # RFC 2409 5: HDR, SA, KE, Ni, IDii [, VID...] (vpnc: XAUTH, Unity, NAT-T, DPD VIDs).
+    Kind.AM1: Rule(
+        {_P.SA: (1, 1), _P.KE: (1, 1), _P.NONCE: (1, 1), _P.ID: (1, 1), _P.VID: (0, MANY)}
+    ),
+    # RFC 2409 5 / RFC 3947 3.2: HDR, SA, KE, Nr, IDir, HASH_R [, VID] [, NAT-D x2]
+    # [, N(RESPONDER-LIFETIME)].
+    Kind.AM2: Rule(
+        {
+            _P.SA: (1, 1),
+            _P.KE: (1, 1),
+            _P.NONCE: (1, 1),
+            _P.ID: (1, 1),
+            _P.HASH: (1, 1),
+            _P.VID: (0, MANY),
+            _P.N: (0, MANY),
+            **_NAT_D,
+        }
+    ),
+    # RFC 2409 5 / RFC 3947 3.2: HDR*, HASH_I [, N(INITIAL-CONTACT)] [, VID] [, NAT-D x2].
+    Kind.AM3: Rule({_P.HASH: (1, 1), _P.N: (0, MANY), _P.VID: (0, MANY), **_NAT_D}),
     # RFC 2409 5.5: HDR*, HASH, SA, Ni [, KE] [, IDci, IDcr] (+ RESPONDER-LIFETIME, NAT-OA)
     Kind.QM1: Rule(_QM, hash_first=True),
     Kind.QM2: Rule(_QM, hash_first=True),
     Kind.QM3: Rule({_P.HASH: (1, 1)}, hash_first=True),
-    # RFC 2409 5.7: HDR*, HASH(1), N/D
-    Kind.INFO: Rule(
-        {_P.HASH: (1, 1), _P.N: (0, MANY), _P.D: (0, MANY)}, hash_first=True, one_of=(_P.N, _P.D)
-    ),
+    # RFC 2409 5.7: HDR*, HASH(1), N/D. vpnc's NAT keepalive is a HASH alone: authenticated,
+    # harmless, accepted as a sign of life.
+    Kind.INFO: Rule({_P.HASH: (1, 1), _P.N: (0, MANY), _P.D: (0, MANY)}, hash_first=True),
     Kind.INFO_PLAIN: Rule({_P.N: (0, MANY), _P.D: (0, MANY)}, one_of=(_P.N, _P.D)),
+    # draft-dukes-ike-mode-cfg-02 3.2: HDR*, HASH, ATTR.
+    Kind.TRANSACTION: Rule({_P.HASH: (1, 1), _P.ATTR: (1, 1)}, hash_first=True),
 }
 
 

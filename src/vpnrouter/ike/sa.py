@@ -1,14 +1,15 @@
 """The SA table: ISAKMP SAs (with their quick modes in progress) and IPsec SA pairs.
 
 State names follow IOS ``show crypto isakmp sa`` (12.2): MM_NO_STATE, MM_SA_SETUP,
-MM_KEY_EXCH, MM_KEY_AUTH, QM_IDLE. Read-only snapshots for ``show`` are built by
-:mod:`vpnrouter.ike.snapshots`.
+MM_KEY_EXCH, MM_KEY_AUTH, AG_NO_STATE, AG_INIT_EXCH, QM_IDLE. Read-only snapshots for
+``show`` are built by :mod:`vpnrouter.ike.snapshots`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import Enum
+from ipaddress import IPv4Address
 
 from vpnrouter.crypto.cipher import CbcCipher
 from vpnrouter.crypto.dh import DhKeyPair
@@ -19,6 +20,7 @@ from vpnrouter.ike.events import EspKeys, UdpEncapsulation
 from vpnrouter.ike.manager import MessageIds, ReplyCache, Retransmission
 from vpnrouter.ike.policy import CryptoMapEntry, IsakmpPolicy, Mode, TrafficSelector, TransformSet
 from vpnrouter.ike.proposals import Phase1Suite
+from vpnrouter.ike.ra import RaState
 
 ZERO_COOKIE = bytes(8)
 
@@ -32,6 +34,9 @@ class Phase1State(Enum):
     R_MM1 = "responder got MM1"  # only seen on an SA that failed there
     R_MM2 = "responder got MM1, sent MM2"
     R_MM4 = "responder got MM3, sent MM4"
+    I_AM1 = "initiator sent AM1"
+    R_AM1 = "responder got AM1"  # only seen on an SA that failed there
+    R_AM2 = "responder got AM1, sent AM2"
     ESTABLISHED = "established"
 
     @property
@@ -46,8 +51,14 @@ _IOS_STATE = {
     Phase1State.R_MM1: "MM_NO_STATE",
     Phase1State.R_MM2: "MM_SA_SETUP",
     Phase1State.R_MM4: "MM_KEY_EXCH",
+    Phase1State.I_AM1: "AG_NO_STATE",
+    Phase1State.R_AM1: "AG_NO_STATE",
+    Phase1State.R_AM2: "AG_INIT_EXCH",
     Phase1State.ESTABLISHED: "QM_IDLE",
 }
+
+# Initiators waiting for the first answer, whose responder cookie is not known yet.
+AWAITING_RCOOKIE = frozenset({Phase1State.I_MM1, Phase1State.I_AM1})
 
 
 @dataclass
@@ -64,6 +75,18 @@ class NatState:
     @property
     def in_use(self) -> bool:
         return self.version is not None and self.floated
+
+
+@dataclass
+class DpdState:
+    """RFC 3706 dead peer detection for one ISAKMP SA."""
+
+    seq: int = 0  # the last R-U-THERE sequence number sent
+    outstanding: int | None = None  # first sequence number of the unanswered round
+    retries: int = 0
+    next_at: float | None = None  # when the next R-U-THERE of an unanswered round goes
+    last_heard: float = 0.0  # anything authenticated from the peer (or inbound ESP)
+    last_sent: float | None = None  # outbound ESP seen since (on-demand DPD)
 
 
 @dataclass
@@ -86,6 +109,8 @@ class ChildRequest:
     entry: CryptoMapEntry
     selector: TrafficSelector
     rekey_of: int | None = None  # inbound SPI of the pair being rekeyed
+    ike_conn_id: int | None = None  # negotiate over this ISAKMP SA (rekeys, remote access)
+    peer_key: str = ""  # else over the newest one with this IkeSa.peer_key ("" = the peer)
 
 
 @dataclass(eq=False)
@@ -114,6 +139,7 @@ class IkeSa:
     crypto: Phase1Crypto | None = None
     nat: NatState = field(default_factory=NatState)
     vendor_ids: list[str] = field(default_factory=list)
+    peer_vids: set[bytes] = field(default_factory=set)
     peer_dpd: bool = False
     established_at: float | None = None
     expires_at: float | None = None
@@ -129,10 +155,30 @@ class IkeSa:
     dead: bool = False  # deleted or failed; kept in its last state while it lingers
     failure: str = ""
     peer_notify: int | None = None  # last unauthenticated error notify (diagnostics only)
+    aggressive: bool = False
+    id_i_b: bytes = b""  # aggressive mode: the initiator's ID payload body (IDii_b)
+    peer_id: str = ""  # the peer's phase-1 identity as text (group name or address)
+    xauth_exempt: bool = False  # its key says "no-xauth"
+    ra: RaState | None = None  # remote access (XAuth / Mode Config), either role
+    dpd: DpdState = field(default_factory=DpdState)
 
     @property
     def established(self) -> bool:
         return self.state is Phase1State.ESTABLISHED and not self.dead
+
+    @property
+    def peer_key(self) -> str:
+        """Who "the peer" is for initial contact, deletes and rekeys: the address for
+        LAN-to-LAN peers; address and port for remote-access clients, several of which may
+        sit behind one NAT address."""
+        return f"{self.peer}:{self.peer_port}" if self.ra is not None else self.peer
+
+    @property
+    def ios_state(self) -> str:
+        """The state debug lines print: CONF_XAUTH/CONF_ADDR while remote access is busy."""
+        if self.established and self.ra is not None and self.ra.stage:
+            return self.ra.stage
+        return self.state.ios
 
     @property
     def alive(self) -> bool:
@@ -214,6 +260,10 @@ class ChildSa:
     bytes_seen: int = 0
     rekey_started: bool = False
     replaces: tuple[int, int] | None = None
+    peer_key: str = ""  # IkeSa.peer_key of the SA that negotiated it
+    client_address: IPv4Address | None = None  # remote access: the client's pool address
+    inbound_bytes: int = 0
+    outbound_bytes: int = 0
 
     @property
     def soft_bytes(self) -> int:
@@ -257,7 +307,7 @@ class SaTable:
                 continue
             if sa.rcookie == rcookie:
                 return sa
-            if sa.initiator and sa.rcookie == ZERO_COOKIE and sa.state is Phase1State.I_MM1:
+            if sa.initiator and sa.rcookie == ZERO_COOKIE and sa.state in AWAITING_RCOOKIE:
                 return sa
         return None
 
@@ -284,6 +334,27 @@ class SaTable:
 
     def children_of_peer(self, peer: str) -> list[ChildSa]:
         return [c for c in self.children.values() if c.peer == peer]
+
+    def children_of(self, peer_key: str) -> list[ChildSa]:
+        """The pairs negotiated with one peer (``IkeSa.peer_key``)."""
+        return [c for c in self.children.values() if (c.peer_key or c.peer) == peer_key]
+
+    def ike_for_child(self, child: ChildSa) -> IkeSa | None:
+        """The established ISAKMP SA to talk about ``child`` over: the one that negotiated
+        it, else the newest one with the same peer (``peer_key``)."""
+        own = self.ike.get(child.ike_conn_id)
+        if own is not None and own.established:
+            return own
+        key = child.peer_key or child.peer
+        best: IkeSa | None = None
+        for sa in self.ike.values():
+            if (
+                sa.established
+                and sa.peer_key == key
+                and (best is None or sa.conn_id > best.conn_id)
+            ):
+                best = sa
+        return best
 
     def child_by_outbound(self, spi: int) -> ChildSa | None:
         for child in self.children.values():

@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from ipaddress import IPv4Address
 
 from vpnrouter.ike.context import Context
 from vpnrouter.ike.events import UdpEncapsulation
+from vpnrouter.ike.exchanges import vendor
 from vpnrouter.ike.exchanges.informational import notify_name
 from vpnrouter.ike.policy import Mode, TrafficSelector
 from vpnrouter.ike.sa import ChildSa, IkeSa
@@ -47,6 +49,14 @@ class IsakmpSaSnapshot:
     failure: str
     peer_notify: str
     created: float
+    aggressive: bool = False
+    peer_id: str = ""  # the peer's phase-1 identity (a client's group name)
+    group_name: str = ""  # remote access: client group
+    username: str = ""  # remote access: the XAuth user (once authenticated)
+    assigned_address: IPv4Address | None = None  # remote access: Mode Config address
+    xauth: str = ""  # "", "pending", "done" or "failed"
+    mode_config: bool = False  # the configuration was sent (router) or received (client)
+    dpd: bool = False  # we probe the peer with R-U-THERE
 
 
 @dataclass(frozen=True)
@@ -77,6 +87,16 @@ class IpsecSaSnapshot:
     initiator: bool
     ike_conn_id: int
     created: float
+    client_address: IPv4Address | None = None
+
+
+def _xauth(sa: IkeSa) -> str:
+    ra = sa.ra
+    if ra is None or not ra.xauth_required:
+        return ""
+    if ra.xauth_done:
+        return "done"
+    return "failed" if sa.dead else "pending"
 
 
 def isakmp_row(ctx: Context, sa: IkeSa) -> IsakmpSaSnapshot:
@@ -114,6 +134,14 @@ def isakmp_row(ctx: Context, sa: IkeSa) -> IsakmpSaSnapshot:
         failure=sa.failure,
         peer_notify=notify_name(sa.peer_notify) if sa.peer_notify is not None else "",
         created=sa.created,
+        aggressive=sa.aggressive,
+        peer_id=sa.peer_id,
+        group_name=sa.ra.group if sa.ra is not None else "",
+        username=sa.ra.username if sa.ra is not None and sa.ra.xauth_done else "",
+        assigned_address=sa.ra.address if sa.ra is not None else None,
+        xauth=_xauth(sa),
+        mode_config=sa.ra is not None and sa.ra.config_done,
+        dpd=ctx.policy.dpd is not None and vendor.does_dpd(sa),
     )
 
 
@@ -144,4 +172,5 @@ def ipsec_row(ctx: Context, child: ChildSa) -> IpsecSaSnapshot:
         initiator=child.initiator,
         ike_conn_id=child.ike_conn_id,
         created=child.created,
+        client_address=child.client_address,
     )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from vpnrouter.ike import lifecycle
 from vpnrouter.ike.context import Context
-from vpnrouter.ike.exchanges import informational, natd
+from vpnrouter.ike.exchanges import dpd, informational, natd, transaction
 from vpnrouter.ike.manager import Retransmission, signed_mid
 from vpnrouter.ike.sa import ChildRequest, ChildSa, ChildState, IkeSa
 
@@ -33,11 +33,45 @@ def next_deadline(ctx: Context) -> float | None:
                 times.append(qm.retransmit.next_at)
             if qm.deadline is not None:
                 times.append(qm.deadline)
+        times += _remote_access_times(ctx, sa)
     for child in ctx.table.children.values():
         times.append(child.hard_at)
         if child.state is ChildState.ACTIVE and not child.rekey_started:
             times.append(child.soft_at)
     return min(times) if times else None
+
+
+def _remote_access_times(ctx: Context, sa: IkeSa) -> list[float]:
+    times: list[float] = []
+    if sa.ra is not None:
+        if sa.ra.waiting is not None:
+            times.append(sa.ra.waiting.next_at)
+        for tx in sa.ra.transactions.values():
+            if tx.retransmit is not None:
+                times.append(tx.retransmit.next_at)
+            if tx.deadline is not None:
+                times.append(tx.deadline)
+    when = dpd.deadline(ctx, sa)
+    if when is not None:
+        times.append(when)
+    return times
+
+
+def _remote_access(ctx: Context, sa: IkeSa) -> None:
+    """XAuth / Mode Config retransmissions and give-ups, then dead peer detection."""
+    ra = sa.ra
+    if ra is not None and ra.waiting is not None and not _retransmit(ctx, sa, ra.waiting, "P1"):
+        ra.waiting = None
+        transaction.gave_up_waiting(ctx, sa)
+        return
+    for tx in list(ra.transactions.values()) if ra is not None else []:
+        if sa.dead:
+            return
+        alive = tx.retransmit is None or _retransmit(ctx, sa, tx.retransmit, "transaction")
+        if not alive or (tx.deadline is not None and ctx.now >= tx.deadline):
+            transaction.expired(ctx, sa, tx)
+    if not sa.dead:
+        dpd.run(ctx, sa)
 
 
 def _retransmit(ctx: Context, sa: IkeSa, state: Retransmission, what: str) -> bool:
@@ -116,7 +150,7 @@ def _children(ctx: Context, request_child: RequestChild) -> None:
 
 def expire_child(ctx: Context, child: ChildSa, reason: str) -> None:
     """Hard lifetime: tell the peer (RFC 2408 4.8) and remove the pair."""
-    sa = ctx.table.established_for(child.peer)
+    sa = ctx.table.ike_for_child(child)
     if sa is not None:
         informational.send_delete_children(ctx, sa, [child])
     lifecycle.drop_child(ctx, child, reason)
@@ -129,7 +163,13 @@ def rekey_child(ctx: Context, child: ChildSa, request_child: RequestChild) -> No
         f"IPSEC(sa_request): rekeying SA with spi 0x{child.inbound.spi:08X} to {child.peer} "
         f"(map {child.entry.map_name} {child.entry.seq})"
     )
-    request = ChildRequest(child.entry, child.selector, rekey_of=child.inbound.spi)
+    request = ChildRequest(
+        child.entry,
+        child.selector,
+        rekey_of=child.inbound.spi,
+        ike_conn_id=child.ike_conn_id,
+        peer_key=child.peer_key,
+    )
     request_child(child.local, child.peer, request)
 
 
@@ -142,4 +182,6 @@ def run(ctx: Context, request_child: RequestChild, start_phase1: StartPhase1) ->
         _phase1(ctx, sa, start_phase1)
         if not sa.dead:
             _quick_modes(ctx, sa)
+        if not sa.dead and sa.established:
+            _remote_access(ctx, sa)
     _children(ctx, request_child)

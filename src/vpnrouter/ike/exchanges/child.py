@@ -80,6 +80,7 @@ def _event(sa: IkeSa, qm: QuickMode, child: ChildSa) -> ChildSaUp:
         ike_conn_id=sa.conn_id,
         initiator=qm.initiator,
         replaces=child.replaces,
+        client_address=child.client_address,
     )
 
 
@@ -89,7 +90,7 @@ def _superseded(ctx: Context, sa: IkeSa, qm: QuickMode) -> ChildSa | None:
     if qm.rekey_of is not None:
         return ctx.table.children.get(qm.rekey_of)
     for child in ctx.table.children.values():
-        same = child.peer == sa.peer and child.selector == qm.selector
+        same = (child.peer_key or child.peer) == sa.peer_key and child.selector == qm.selector
         if same and child.state is ChildState.ACTIVE:
             return child
     return None
@@ -134,6 +135,8 @@ def install(ctx: Context, sa: IkeSa, qm: QuickMode, encap_mode: int, g_qm: bytes
         soft_at=ctx.now + qm.lifetime_seconds * margin,
         hard_at=ctx.now + qm.lifetime_seconds,
         replaces=replaces,
+        peer_key=sa.peer_key,
+        client_address=sa.ra.address if sa.ra is not None and sa.ra.server else None,
     )
     ctx.table.children[inbound.spi] = child
     _log_created(ctx, sa, child)

@@ -13,7 +13,7 @@ import hmac
 from collections.abc import Sequence
 
 from vpnrouter.crypto import keymat
-from vpnrouter.ike import codec, lifecycle, rules
+from vpnrouter.ike import codec, lifecycle, liveness, rules
 from vpnrouter.ike.context import Context
 from vpnrouter.ike.errors import AuthenticationError
 from vpnrouter.ike.manager import signed_mid
@@ -111,6 +111,9 @@ def receive_protected(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> N
         raise AuthenticationError("informational HASH(1) mismatch")
     sa.message_ids.claim(mid)
     sa.crypto.ivs.forget(mid)
+    liveness.heard(ctx, sa)
+    if len(inbound.payloads) == 1:
+        ctx.isakmp(f"{sa.tag}: keepalive (HASH only) from {sa.peer}")
     for payload in inbound.payloads[1:]:
         if isinstance(payload, DeletePayload):
             _process_delete(ctx, sa, payload, mid)
@@ -151,23 +154,26 @@ def _process_delete(ctx: Context, sa: IkeSa, payload: DeletePayload, mid: int) -
     for raw_spi in payload.spis:
         spi = int.from_bytes(raw_spi, "big")
         child = ctx.table.child_by_outbound(spi)
-        if child is None or child.peer != sa.peer:
+        if child is None and spi in ctx.table.children:
+            continue  # vpnc lists both SPIs of the pair: our inbound one is ignored quietly
+        if child is None or (child.peer_key or child.peer) != sa.peer_key:
             ctx.isakmp(f"{sa.tag}: DELETE for unknown spi {spi} ignored")
             continue
         ctx.isakmp(f"{sa.tag}: deleting spi {spi} message ID = {signed_mid(mid)}")
         lifecycle.drop_child(ctx, child, "deleted by peer")
 
 
-# RFC 2407 4.6.3.3: INITIAL-CONTACT drops every other SA with the peer.
+# RFC 2407 4.6.3.3: INITIAL-CONTACT drops every other SA with the peer. A remote-access
+# peer is its address *and port*: other clients behind the same NAT address keep theirs.
 def initial_contact(ctx: Context, sa: IkeSa) -> None:
     ctx.isakmp(
         f"{sa.tag}: Process initial contact, bring down existing phase 1 and 2 SA's with "
-        f"local {sa.local} remote {sa.peer}"
+        f"local {sa.local} remote {sa.peer_key}"
     )
     for other in list(ctx.table.ike.values()):
-        if other is not sa and other.peer == sa.peer and other.alive:
+        if other is not sa and other.peer_key == sa.peer_key and other.alive:
             lifecycle.drop_ike(ctx, other, "Receive initial contact")
-    for child in ctx.table.children_of_peer(sa.peer):
+    for child in ctx.table.children_of(sa.peer_key):
         lifecycle.drop_child(ctx, child, "initial contact")
 
 
@@ -184,6 +190,8 @@ def process_notify(ctx: Context, sa: IkeSa, payload: NotifyPayload, mid: int) ->
     elif kind == NotifyType.R_U_THERE and len(payload.data) == 4:
         # RFC 3706 5.1: acknowledge with the same sequence number.
         send_notify(ctx, sa, NotifyType.R_U_THERE_ACK, data=payload.data)
+    elif kind == NotifyType.R_U_THERE_ACK:
+        liveness.ack(ctx, sa, payload)
     elif kind < ERROR_NOTIFY_LIMIT:
         _error_notify(ctx, sa, payload)
 

@@ -21,7 +21,7 @@ import hmac
 from vpnrouter.crypto import dh, keymat
 from vpnrouter.crypto.errors import InvalidPublicValue, UnsupportedAlgorithm
 from vpnrouter.crypto.prf import Prf
-from vpnrouter.ike import codec, lifecycle, rules
+from vpnrouter.ike import codec, lifecycle, liveness, rules, sessions
 from vpnrouter.ike.context import Context
 from vpnrouter.ike.errors import AuthenticationError, ProtocolError
 from vpnrouter.ike.exchanges import child, informational, proxy
@@ -218,6 +218,7 @@ def initiator_qm2(ctx: Context, sa: IkeSa, qm: QuickMode, header: Header, data: 
     if not hmac.compare_digest(expected, inbound.hash_data()):
         raise AuthenticationError("quick mode HASH(2) mismatch")
     codec.commit(sa, inbound)
+    liveness.heard(ctx, sa)
     qm.retransmit = None
     ctx.isakmp(f"{sa.tag}: processing HASH payload. message ID = {signed_mid(qm.mid)}")
     ctx.isakmp(f"{sa.tag}: processing SA payload. message ID = {signed_mid(qm.mid)}")
@@ -282,6 +283,7 @@ def _responder_qm(
     offer = codec.first_of(inbound.payloads, SaPayload)
     ids = _ids(inbound)
     selector = proxy.proposed_selector(sa, ids)
+    sessions.check_quick_mode(ctx, sa, selector, offer.proposals[0].spi if offer.proposals else b"")
     entry, choice = proxy.find_entry(ctx, sa, selector, offer)
     ctx.isakmp(f"{sa.tag}: processing NONCE payload. message ID = {signed_mid(header.message_id)}")
     qm = QuickMode(
@@ -331,6 +333,7 @@ def responder_qm1(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> None:
     if not hmac.compare_digest(expected, inbound.hash_data()):
         raise AuthenticationError("quick mode HASH(1) mismatch")
     codec.commit(sa, inbound)
+    liveness.heard(ctx, sa)
     sa.message_ids.claim(mid)
     ctx.isakmp(f"{sa.tag}: processing HASH payload. message ID = {signed_mid(mid)}")
     ctx.isakmp(f"{sa.tag}: processing SA payload. message ID = {signed_mid(mid)}")
@@ -354,6 +357,7 @@ def responder_qm3(ctx: Context, sa: IkeSa, qm: QuickMode, header: Header, data: 
     if not hmac.compare_digest(expected, inbound.hash_data()):
         raise AuthenticationError("quick mode HASH(3) mismatch")
     codec.commit(sa, inbound)
+    liveness.heard(ctx, sa)
     sa.replies.remember(data, ())
     qm.retransmit = None
     ctx.isakmp(f"{sa.tag}: processing HASH payload. message ID = {signed_mid(qm.mid)}")

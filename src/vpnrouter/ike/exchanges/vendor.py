@@ -3,6 +3,11 @@
 NAT-T support is announced by vendor IDs (RFC 3947 section 3.1; the draft-02/03 values for
 older peers). The responder echoes the best NAT-T VID the initiator sent; NAT-T is in use when
 both sides sent one. DPD (RFC 3706 section 5.1) is announced because we answer R-U-THERE.
+
+Remote access (Cisco VPN Client / vpnc): the client announces XAUTH, Cisco Unity, NAT-T and
+DPD; the gateway answers with Unity, XAUTH, DPD and the NAT-T VID it chose (vpnc switches
+NAT-T and DPD on only when it sees them in aggressive mode message 2). IKE fragmentation
+(Cisco's FRAGMENTATION VID) is recognised but never announced: we do not reassemble.
 """
 
 from __future__ import annotations
@@ -41,13 +46,34 @@ def initiator_vids(ctx: Context) -> list[Payload]:
     return vids
 
 
-# RFC 3947 3.1: the responder answers with the NAT-T VID it chose (and DPD).
+# RFC 3947 3.1: the responder answers with the NAT-T VID it chose (and DPD); a remote-access
+# peer also gets Cisco Unity and XAUTH, as IOS sends them.
 def responder_vids(sa: IkeSa) -> list[Payload]:
     vids: list[Payload] = []
+    if sa.ra is not None:
+        vids += [VendorIdPayload(vendor_ids.CISCO_UNITY), VendorIdPayload(vendor_ids.XAUTH)]
     if sa.nat.vid:
         vids.append(VendorIdPayload(sa.nat.vid))
     vids.append(VendorIdPayload(vendor_ids.DPD))
     return vids
+
+
+# What a Cisco VPN Client 4.x / vpnc puts in aggressive mode message 1.
+def client_vids(ctx: Context, nat_t: bool) -> list[Payload]:
+    vids: list[Payload] = [
+        VendorIdPayload(vendor_ids.XAUTH),
+        VendorIdPayload(vendor_ids.CISCO_UNITY),
+    ]
+    if nat_t and ctx.policy.nat_traversal:
+        vids += [VendorIdPayload(v) for v in NATT_PREFERENCE]
+    vids.append(VendorIdPayload(vendor_ids.DPD))
+    return vids
+
+
+def does_dpd(sa: IkeSa) -> bool:
+    """RFC 3706 5.1 wants the DPD VID; Unity clients (vpnc sends no DPD VID) answer
+    R-U-THERE all the same, so IOS probes them too."""
+    return sa.peer_dpd or vendor_ids.CISCO_UNITY in sa.peer_vids
 
 
 def process(ctx: Context, sa: IkeSa, payloads: Iterable[Payload]) -> None:
@@ -64,6 +90,7 @@ def process(ctx: Context, sa: IkeSa, payloads: Iterable[Payload]) -> None:
         else:
             ctx.isakmp(f"{sa.tag}: vendor ID is {vendor_ids.describe(payload.data)}")
         sa.vendor_ids.append(vendor_ids.describe(payload.data))
+        sa.peer_vids.add(payload.data)
         if payload.data == vendor_ids.DPD:
             sa.peer_dpd = True
     if not ctx.policy.nat_traversal:
