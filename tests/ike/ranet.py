@@ -51,7 +51,8 @@ def router_policy(group: ClientGroup | None = None, **kw: Any) -> IkePolicy:
         authorization_list="groupauthor",
         address="respond",
     )
-    return seed_2611(client_groups=(group or seed_group(),), client_maps=(settings,), **kw)
+    kw.setdefault("client_maps", (settings,))
+    return seed_2611(client_groups=(group or seed_group(),), **kw)
 
 
 def router_aaa(first: str = "14.1.1.100", last: str = "14.1.1.200") -> Aaa:

@@ -62,6 +62,7 @@ class RaState:
     address: IPv4Address | None = None  # the client's pool address
     config_done: bool = False
     transactions: dict[int, Transaction] = field(default_factory=dict)
+    closed: set[int] = field(default_factory=set)  # our finished exchanges (late answers)
     # client half
     pending_xauth: PendingXauth | None = None
     xauth_replied: bool = False

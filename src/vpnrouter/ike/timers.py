@@ -10,7 +10,7 @@ from vpnrouter.ike import lifecycle
 from vpnrouter.ike.context import Context
 from vpnrouter.ike.exchanges import dpd, informational, natd, transaction
 from vpnrouter.ike.manager import Retransmission, signed_mid
-from vpnrouter.ike.sa import ChildRequest, ChildSa, ChildState, IkeSa
+from vpnrouter.ike.sa import ChildRequest, ChildSa, ChildState, IkeSa, Phase1State
 
 RequestChild = Callable[[str, str, ChildRequest], None]
 StartPhase1 = Callable[[IkeSa], None]
@@ -99,6 +99,13 @@ def _exhausted(state: Retransmission | None) -> bool:
     return state is not None and state.exhausted()
 
 
+def _timeout_reason(sa: IkeSa) -> str:
+    if sa.state is Phase1State.R_AM2:
+        # A client whose group key differs fails to verify HASH_R and never sends message 3.
+        return "phase 1 negotiation timed out: no aggressive mode message 3 (group key mismatch?)"
+    return "phase 1 negotiation timed out"
+
+
 def _phase1(ctx: Context, sa: IkeSa, start_phase1: StartPhase1) -> None:
     if sa.retransmit is not None and not _retransmit(ctx, sa, sa.retransmit, "phase 1"):
         ctx.isakmp(f"{sa.tag}: peer does not do paranoid keepalives.")
@@ -109,7 +116,7 @@ def _phase1(ctx: Context, sa: IkeSa, start_phase1: StartPhase1) -> None:
             ctx.isakmp(f"{sa.tag}: peer does not do paranoid keepalives.")
             lifecycle.drop_ike(ctx, sa, "Death by retransmission P1", sa.peer_notify)
         else:
-            lifecycle.drop_ike(ctx, sa, "phase 1 negotiation timed out", sa.peer_notify)
+            lifecycle.drop_ike(ctx, sa, _timeout_reason(sa), sa.peer_notify)
         return
     if not sa.established:
         return

@@ -26,6 +26,8 @@ from vpnrouter.wire.header import Header
 from vpnrouter.wire.message import encode_payloads
 from vpnrouter.wire.payloads import AttributePayload, HashPayload
 
+MAX_CLOSED = 64  # finished exchanges remembered per SA, so a late answer is not "malformed"
+
 
 def _keys(sa: IkeSa) -> tuple[keymat.Prf, bytes]:
     if sa.crypto is None:
@@ -113,6 +115,8 @@ def finish(ctx: Context, sa: IkeSa, tx: Transaction, reason: str) -> None:
     """The exchange we started got its answer (or was given up)."""
     if sa.ra is not None:
         sa.ra.transactions.pop(tx.mid, None)
+        if len(sa.ra.closed) < MAX_CLOSED:
+            sa.ra.closed.add(tx.mid)
     tx.retransmit = None
     tx.deadline = None
     if sa.crypto is not None:

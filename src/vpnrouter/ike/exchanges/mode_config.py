@@ -60,6 +60,8 @@ def _answer(ctx: Context, sa: IkeSa, requested: tuple[int, ...]) -> tuple[unity.
 
 def _connected(ctx: Context, sa: IkeSa, why: str) -> None:
     ra = _ra(sa)
+    if ra.config_done and not why:
+        return  # asked again (or pushed and asked): same answer, already reported
     ra.config_done = True
     if why:
         # A clear refusal: the client cannot work without an address.
@@ -183,6 +185,12 @@ def client_set(ctx: Context, sa: IkeSa, mid: int, payload: AttributePayload, raw
 
 def _configured(ctx: Context, sa: IkeSa, attributes: tuple[DataAttribute, ...]) -> None:
     ra = _ra(sa)
+    for tx in list(ra.transactions.values()):
+        if tx.kind is TxKind.CONFIG_REQUEST:  # the gateway pushed before answering us
+            cfgmsg.finish(ctx, sa, tx, "configuration pushed by the gateway")
+    if ra.config_done:
+        ctx.isakmp(f"{sa.tag}: Mode Config from {sa.peer} again: already configured")
+        return
     config = parse(sa, attributes)
     ra.config = config
     ra.config_done = True

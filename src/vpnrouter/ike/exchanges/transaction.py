@@ -34,6 +34,9 @@ def handle(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> None:
         ctx.counters["duplicates"] += 1  # the gateway repeats while our user types
         return
     tx = ra.transactions.get(mid)
+    if tx is None and mid in ra.closed:
+        ctx.counters["duplicates"] += 1  # a late answer to an exchange we already closed
+        return
     if tx is None and (mid == 0 or mid in sa.message_ids.used):
         raise DecodeError(f"transaction exchange with unusable message ID {signed_mid(mid)}")
     payload = cfgmsg.receive(sa, header, data)
