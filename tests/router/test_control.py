@@ -79,3 +79,26 @@ def test_stale_socket_replaced_live_one_refused(tmp_path: Path) -> None:
 def test_client_without_daemon(tmp_path: Path) -> None:
     with pytest.raises(ControlError, match="cannot reach vpnrouter"):
         request(tmp_path / "none.sock", "status")
+
+
+def test_default_socket_path_and_status_choice(tmp_path: Path, monkeypatch: Any) -> None:
+    import argparse
+
+    from vpnrouter.cli import status_cmd
+    from vpnrouter.router.control import default_path
+
+    assert default_path("vpn2611") == Path("/run/vpnrouter/vpn2611.sock")
+    monkeypatch.setattr(status_cmd, "DEFAULT_DIR", tmp_path)
+
+    def choose(socket: str | None = None, router: str | None = None) -> Path:
+        return status_cmd.find_socket(argparse.Namespace(socket=socket, router=router))
+
+    assert choose(socket="/x/y.sock") == Path("/x/y.sock")
+    assert choose(router="vpn3640") == Path("/run/vpnrouter/vpn3640.sock")
+    with pytest.raises(ControlError, match="no vpnrouter is running"):
+        choose()
+    (tmp_path / "vpn2611.sock").touch()
+    assert choose() == tmp_path / "vpn2611.sock"
+    (tmp_path / "vpn3640.sock").touch()
+    with pytest.raises(ControlError, match=r"several routers are running \(vpn2611, vpn3640\)"):
+        choose()
