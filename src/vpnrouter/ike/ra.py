@@ -15,7 +15,7 @@ from ipaddress import IPv4Address
 
 from vpnrouter.ike.events import ModeConfigReceived
 from vpnrouter.ike.manager import Retransmission
-from vpnrouter.ike.policy import TransformSet
+from vpnrouter.ike.policy import CryptoMapEntry, TransformSet
 
 
 class TxKind(Enum):
@@ -69,6 +69,7 @@ class RaState:
     waiting: Retransmission | None = None  # AM3, resent until the gateway starts XAuth
     transform_sets: tuple[TransformSet, ...] = ()
     config: ModeConfigReceived | None = None
+    entry: CryptoMapEntry | None = None  # what the client negotiates (and accepts rekeys of)
 
     @property
     def ready(self) -> bool:

@@ -111,7 +111,6 @@ def receive_protected(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> N
         raise AuthenticationError("informational HASH(1) mismatch")
     sa.message_ids.claim(mid)
     sa.crypto.ivs.forget(mid)
-    liveness.heard(ctx, sa)
     if len(inbound.payloads) == 1:
         ctx.isakmp(f"{sa.tag}: keepalive (HASH only) from {sa.peer}")
     for payload in inbound.payloads[1:]:
@@ -119,6 +118,7 @@ def receive_protected(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> N
             _process_delete(ctx, sa, payload, mid)
         elif isinstance(payload, NotifyPayload):
             process_notify(ctx, sa, payload, mid)
+    liveness.heard(ctx, sa)  # after an R-U-THERE-ACK was matched against the open round
 
 
 def receive_plain(ctx: Context, sa: IkeSa | None, payloads: Sequence[Payload], peer: str) -> None:

@@ -231,5 +231,6 @@ def start_children(ctx: Context, sa: IkeSa) -> None:
         dynamic=True,  # never start a phase 1 of its own: the client reconnects instead
         local_address=IPv4Address(sa.local),
     )
+    ra.entry = entry
     for selector in selectors:
         quick_mode.start(ctx, sa, ChildRequest(entry, selector, ike_conn_id=sa.conn_id))

@@ -94,11 +94,16 @@ def _proxy_matches(entry: CryptoMapEntry, proposed: TrafficSelector) -> bool:
 
 # IOS: static entries by sequence number, then dynamic; proxies first, then transforms.
 def find_entry(
-    ctx: Context, sa: IkeSa, proposed: TrafficSelector, offer: SaPayload
+    ctx: Context,
+    sa: IkeSa,
+    proposed: TrafficSelector,
+    offer: SaPayload,
+    entries: tuple[CryptoMapEntry, ...] | None = None,
 ) -> tuple[CryptoMapEntry, EspChoice]:
+    """``entries`` replaces the configured crypto map (the client half's own entry)."""
     first_spi = offer.proposals[0].spi if offer.proposals else b""
     proxy_seen = False
-    for entry in ctx.policy.entries_in_responder_order():
+    for entry in ctx.policy.entries_in_responder_order() if entries is None else entries:
         if not _peer_matches(entry, sa) or not _proxy_matches(entry, proposed):
             continue
         proxy_seen = True

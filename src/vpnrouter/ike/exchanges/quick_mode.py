@@ -284,7 +284,8 @@ def _responder_qm(
     ids = _ids(inbound)
     selector = proxy.proposed_selector(sa, ids)
     sessions.check_quick_mode(ctx, sa, selector, offer.proposals[0].spi if offer.proposals else b"")
-    entry, choice = proxy.find_entry(ctx, sa, selector, offer)
+    own = sa.ra.entry if sa.ra is not None and not sa.ra.server else None
+    entry, choice = proxy.find_entry(ctx, sa, selector, offer, (own,) if own else None)
     ctx.isakmp(f"{sa.tag}: processing NONCE payload. message ID = {signed_mid(header.message_id)}")
     qm = QuickMode(
         mid=header.message_id,
