@@ -10,7 +10,7 @@ import pytest
 from vpnrouter.config import load, parse, parse_strict
 from vpnrouter.esp.spd import Action, Selector
 from vpnrouter.ike import policy as ike
-from vpnrouter.router.policy_builder import PolicyBuildError, build
+from vpnrouter.router.policy_builder import PolicyBuildError, build, build_aaa
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "seed"
 
@@ -59,7 +59,40 @@ def test_vpn2611_seed() -> None:
     )
     assert plan.tun_routes == (IPv4Network("10.10.20.0/24"),)
     assert policy.ipsec_lifetime_seconds == 3600 and policy.nat_keepalive is None
+    assert policy.client_maps == (
+        ike.ClientMapConfig("clientmap", "userauthen", "groupauthor", "respond"),
+    )
+    assert policy.dpd is None
     assert plan.warnings == ()
+
+
+def test_vpn2611_seed_aaa() -> None:
+    config = load(SEED / "vpn2611.cfg").config
+    aaa = build_aaa(config)
+    assert aaa.authenticate("userauthen", "cisco", "cisco").ok
+    assert not aaa.authenticate("userauthen", "cisco", "wrong").ok
+    assert aaa.authorizes_locally("groupauthor")
+    pool = aaa.pools.get("ippool")
+    assert pool is not None and pool.size == 101
+
+
+def test_dpd_and_group_acl() -> None:
+    text = (
+        "hostname r\ncrypto isakmp keepalive 10 3 periodic\n"
+        "crypto isakmp client configuration group g\n key k\n acl 150\n pfs\n"
+        "crypto map m 10 ipsec-isakmp dynamic d\ncrypto dynamic-map d 10\n set transform-set t\n"
+        "crypto ipsec transform-set t esp-aes esp-sha-hmac\n"
+        "interface Ethernet0/0\n ip address 1.1.1.1 255.0.0.0\n crypto map m\n"
+        "access-list 150 permit ip 10.10.10.0 0.0.0.255 any\n"
+    )
+    policy = build(parse_strict(text)).ike_policy
+    assert policy.dpd == ike.DpdPolicy(interval=10, retry=3, periodic=True)
+    (group,) = policy.client_groups
+    assert group.pfs and group.acl_name == "150"
+    assert group.acl == (
+        ike.TrafficSelector(IPv4Network("10.10.10.0/24"), IPv4Network("0.0.0.0/0")),
+    )
+    assert policy.client_maps == ()
 
 
 def ike_policy_line(src: str, dst: str, tag: str, peer: str) -> object:

@@ -21,7 +21,7 @@ from vpnrouter.router.control import ControlError, default_path
 from vpnrouter.router.daemon import Router
 from vpnrouter.router.interfaces import InterfaceError, InterfaceManager, parse_interface_args
 from vpnrouter.router.ioslog import DEBUG_WORDS, IosLogger, parse_debug
-from vpnrouter.router.policy_builder import PolicyBuildError, build
+from vpnrouter.router.policy_builder import PolicyBuildError, build, build_aaa
 
 
 def register(subparsers: Any) -> None:
@@ -104,6 +104,7 @@ def _run(args: argparse.Namespace, loop: asyncio.AbstractEventLoop) -> int:
             socket_path=socket_path,
             tun_name=args.tun,
             interfaces={b.ios: b.linux for b in bindings},
+            aaa=build_aaa(config),
         )
         log.syslog(f"%SYS-5-CONFIG_I: Configured from {args.config}")
         return loop.run_until_complete(_serve(router))

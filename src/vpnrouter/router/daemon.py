@@ -33,6 +33,7 @@ from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
+from vpnrouter.aaa import Aaa
 from vpnrouter.esp.sa import Direction, EspSa, Lifetime, LifetimeState, UdpEncap
 from vpnrouter.esp.spd import Action, PortRange, Selector
 from vpnrouter.ike.engine import IkeEngine
@@ -136,8 +137,10 @@ class Router:
         socket_path: Path,
         tun_name: str = "vpn0",
         interfaces: Mapping[str, str] | None = None,
+        aaa: Aaa | None = None,
     ) -> None:
         self.plan = plan
+        self.aaa = aaa
         self.log = log
         self.socket_path = socket_path
         self.tun_name = tun_name
@@ -178,7 +181,7 @@ class Router:
         self.started_at = self.now()
         plan = self.plan
         self._engine = IkeEngine(
-            plan.ike_policy, [str(plan.local_address)], os.urandom, now=self.now()
+            plan.ike_policy, [str(plan.local_address)], os.urandom, now=self.now(), aaa=self.aaa
         )
         self._engine.set_secrets_logging(LogFacility.SECRETS in self.log.debug)
         config = DataplaneConfig(local=plan.local_address, tun_name=self.tun_name)

@@ -11,7 +11,10 @@ only translates:
 - the same ACL lines -> the ordered SPD (``vpnrouter.esp.spd.Policy``): ``permit`` is
   PROTECT (tagged ``"MAP SEQ"``, the tag the data plane's acquire carries back), ``deny`` is
   BYPASS (RFC 4301 section 4.4.1, as IOS applies crypto ACLs),
-- the remote networks of the ``permit`` lines -> routes into the TUN device.
+- the remote networks of the ``permit`` lines -> routes into the TUN device;
+- remote access: client groups (with their split-tunnel ACLs), the crypto maps' client
+  lines, ``crypto isakmp keepalive`` (DPD), and (:func:`build_aaa`) users, AAA method lists
+  and ``ip local pool`` lines for XAuth and Mode Config.
 
 Anything the configuration asks for that we cannot do (AH, non-contiguous wildcards, port
 ranges in a crypto ACL, a crypto ACL covering the peer itself) is left out with a warning in
@@ -24,6 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
+from vpnrouter.aaa import Aaa, LocalUser, PoolSet
 from vpnrouter.config import model as cfg
 from vpnrouter.esp.spd import ANY_PORT, Action, Policy, PortRange, Selector
 from vpnrouter.ike import policy as ike
@@ -93,9 +97,51 @@ class _Builder:
                     wins=group.wins,
                     domain=group.domain or "",
                     pool=group.pool or "",
+                    acl=self.traffic_selectors(group.acl),
+                    acl_name=group.acl or "",
+                    banner=group.banner or "",
+                    save_password=group.save_password,
+                    include_local_lan=group.include_local_lan,
+                    pfs=group.pfs,
+                    max_users=group.max_users,
                 )
             )
         return tuple(groups)
+
+    def client_maps(self) -> tuple[ike.ClientMapConfig, ...]:
+        """``crypto map NAME client authentication list`` / ``isakmp authorization list`` /
+        ``client configuration address respond|initiate``, for the maps that have them."""
+        maps: list[ike.ClientMapConfig] = []
+        for crypto_map in self.config.crypto_maps:
+            address: ike.ClientAddressMode | None = None
+            if crypto_map.address_respond:
+                address = "respond"
+            elif crypto_map.address_initiate:
+                address = "initiate"
+            if (
+                crypto_map.client_authentication_list is None
+                and crypto_map.isakmp_authorization_list is None
+                and address is None
+            ):
+                continue
+            maps.append(
+                ike.ClientMapConfig(
+                    map_name=crypto_map.name,
+                    authentication_list=crypto_map.client_authentication_list,
+                    authorization_list=crypto_map.isakmp_authorization_list,
+                    address=address,
+                )
+            )
+        return tuple(maps)
+
+    def dpd(self) -> ike.DpdPolicy | None:
+        """``crypto isakmp keepalive SECONDS [RETRY] [periodic]`` (RFC 3706 DPD)."""
+        keepalive = self.config.isakmp_keepalive
+        if keepalive is None:
+            return None
+        return ike.DpdPolicy(
+            interval=keepalive.seconds, retry=keepalive.retry, periodic=keepalive.periodic
+        )
 
     # -- phase 2 ----------------------------------------------------------------------------
     def transform_set(self, name: str) -> ike.TransformSet | None:
@@ -288,6 +334,8 @@ def build(config: cfg.RunningConfig) -> RouterPlan:
         ipsec_lifetime_kilobytes=config.ipsec_lifetime_kilobytes,
         nat_keepalive=config.isakmp_nat_keepalive,
         client_groups=builder.client_groups(),
+        client_maps=builder.client_maps(),
+        dpd=builder.dpd(),
     )
     spd = builder.spd(crypto_map)
     peers = [IPv4Network(peer) for e in entries for peer in e.peers]
@@ -303,4 +351,30 @@ def build(config: cfg.RunningConfig) -> RouterPlan:
         spd=tuple(spd),
         tun_routes=tuple(routes),
         warnings=tuple(builder.warnings),
+    )
+
+
+def build_aaa(config: cfg.RunningConfig) -> Aaa:
+    """Users, login/network method lists and address pools for remote access (XAuth and
+    Mode Config): ``username``, ``aaa authentication login``, ``aaa authorization network``
+    and ``ip local pool`` lines."""
+    users = [
+        LocalUser(
+            name=u.name,
+            password=None if u.secret else u.password,
+            secret=u.encrypted if u.secret else None,
+            nopassword=u.nopassword,
+            privilege=u.privilege,
+        )
+        for u in config.users
+    ]
+    return Aaa(
+        users,
+        login_lists={
+            a.name: a.methods for a in config.aaa_lists if a.service == "authentication login"
+        },
+        network_lists={
+            a.name: a.methods for a in config.aaa_lists if a.service == "authorization network"
+        },
+        pools=PoolSet.from_ranges((p.name, p.first, p.last) for p in config.local_pools),
     )
