@@ -60,7 +60,8 @@ def _remote_access_times(ctx: Context, sa: IkeSa) -> list[float]:
 def _remote_access(ctx: Context, sa: IkeSa) -> None:
     """XAuth / Mode Config retransmissions and give-ups, then dead peer detection."""
     ra = sa.ra
-    if ra is not None and ra.waiting is not None and not _retransmit(ctx, sa, ra.waiting, "P1"):
+    waiting = ra.waiting if ra is not None else None
+    if ra is not None and waiting is not None and not _retransmit(ctx, sa, waiting, "phase 1"):
         ra.waiting = None
         transaction.gave_up_waiting(ctx, sa)
         return
@@ -99,24 +100,27 @@ def _exhausted(state: Retransmission | None) -> bool:
     return state is not None and state.exhausted()
 
 
-def _timeout_reason(sa: IkeSa) -> str:
+_KEY_HINT = " (no aggressive mode message 3: group key mismatch?)"
+
+
+def _given_up(ctx: Context, sa: IkeSa, death: bool) -> None:
+    """Phase 1 is abandoned: by retransmission (IOS "Death by retransmission P1") or time.
+    An aggressive mode responder waiting for message 3 most likely faces a client whose
+    group key differs: it failed to verify HASH_R and went silent."""
+    if death:
+        ctx.isakmp(f"{sa.tag}: peer does not do paranoid keepalives.")
+    reason = "Death by retransmission P1" if death else "phase 1 negotiation timed out"
     if sa.state is Phase1State.R_AM2:
-        # A client whose group key differs fails to verify HASH_R and never sends message 3.
-        return "phase 1 negotiation timed out: no aggressive mode message 3 (group key mismatch?)"
-    return "phase 1 negotiation timed out"
+        reason += _KEY_HINT
+    lifecycle.drop_ike(ctx, sa, reason, sa.peer_notify)
 
 
 def _phase1(ctx: Context, sa: IkeSa, start_phase1: StartPhase1) -> None:
     if sa.retransmit is not None and not _retransmit(ctx, sa, sa.retransmit, "phase 1"):
-        ctx.isakmp(f"{sa.tag}: peer does not do paranoid keepalives.")
-        lifecycle.drop_ike(ctx, sa, "Death by retransmission P1", sa.peer_notify)
+        _given_up(ctx, sa, True)
         return
     if sa.deadline is not None and ctx.now >= sa.deadline:
-        if _exhausted(sa.retransmit):
-            ctx.isakmp(f"{sa.tag}: peer does not do paranoid keepalives.")
-            lifecycle.drop_ike(ctx, sa, "Death by retransmission P1", sa.peer_notify)
-        else:
-            lifecycle.drop_ike(ctx, sa, _timeout_reason(sa), sa.peer_notify)
+        _given_up(ctx, sa, _exhausted(sa.retransmit))
         return
     if not sa.established:
         return

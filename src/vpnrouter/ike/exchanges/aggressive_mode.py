@@ -145,7 +145,11 @@ def responder_am1(ctx: Context, sa: IkeSa, inbound: codec.Inbound, request: byte
         *natd.payloads(sa),
     ]
     sa.state = Phase1State.R_AM2
-    phase1.transmit(ctx, sa, codec.plain(sa, ExchangeType.AGGRESSIVE, reply), request)
+    message = codec.plain(sa, ExchangeType.AGGRESSIVE, reply)
+    phase1.transmit(ctx, sa, message, request)
+    # Message 3 has no answer: if it is lost, the client learns it only from our resent
+    # message 2 (which it answers from its reply cache), as IOS resends AG_INIT_EXCH.
+    sa.retransmit = Retransmission.start((message,), ctx.policy.retransmit, ctx.now, "AG_INIT_EXCH")
 
 
 # RFC 2409 section 5 / RFC 3947 section 4: HASH_I proves the group key; NAT-D, float.
