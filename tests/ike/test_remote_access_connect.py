@@ -31,6 +31,9 @@ from vpnrouter.ike.events import (
     XauthSucceeded,
 )
 from vpnrouter.ike.policy import AUTH_XAUTH_INIT_PSK, ENCR_3DES, HASH_SHA
+from vpnrouter.wire import IdPayload, KePayload, SaPayload, VendorIdPayload, decode_message
+from vpnrouter.wire.constants import ExchangeType, IdType
+from vpnrouter.wire.vendor_ids import describe
 
 A = IPv4Address
 ANY = IPv4Network("0.0.0.0/0")
@@ -212,3 +215,33 @@ def test_conn_ids_and_gateway_address_in_the_client_rows() -> None:
     assert row.peer == VPN2611 and row.initiator and row.aggressive
     assert row.assigned_address == A("14.1.1.100") and row.mode_config
     assert row.xauth == "done" and row.group_name == GROUP
+
+
+def test_fqdn_and_user_fqdn_group_identities() -> None:
+    for id_type in (IdType.FQDN, IdType.USER_FQDN):
+        net = seed_net()
+        client = add_client(net, "c1", "64.102.55.142")
+        connect(net, client, id_type=id_type)
+        assert client.of(ModeConfigReceived)[0].address == A("14.1.1.100")
+        assert router(net).engine.isakmp_sas(net.now)[0].group_name == GROUP
+
+
+def test_client_message_1_is_what_vpnc_sends() -> None:
+    net = seed_net()
+    client = add_client(net, "c1", "64.102.55.142")
+    client.engine.initiate_remote_access(VPN2611, GROUP, "cisco123", net.now)
+    (first,) = client.engine.datagrams_to_send(net.now)
+    message = decode_message(first.data)
+    assert message.header.exchange_type == ExchangeType.AGGRESSIVE
+    sa, ke, _nonce, ident, *vids = message.payloads
+    assert isinstance(sa, SaPayload) and isinstance(ke, KePayload)
+    assert isinstance(ident, IdPayload) and ident.id_type == IdType.KEY_ID
+    assert ident.data == GROUP.encode() and len(ke.data) == 128
+    transforms = sa.proposals[0].transforms
+    auths = [next(a.as_int() for a in t.attributes if a.type == 3) for t in transforms]
+    assert auths == [AUTH_XAUTH_INIT_PSK] * 10 + [1] * 10
+    groups = {next(a.as_int() for a in t.attributes if a.type == 4) for t in transforms}
+    assert groups == {2}
+    names = [describe(v.data) for v in vids if isinstance(v, VendorIdPayload)]
+    assert names[:3] == ["XAUTH", "Cisco Unity", "RFC 3947 NAT-T"]
+    assert "Dead Peer Detection v1.0" in names

@@ -30,6 +30,7 @@ from vpnrouter.ike.manager import Datagram
 from vpnrouter.ike.policy import CryptoMapEntry, Flow, IkePolicy, TransformSet
 from vpnrouter.ike.sa import ChildRequest, ChildSa, ChildState, IkeSa
 from vpnrouter.ike.snapshots import IpsecSaSnapshot, IsakmpSaSnapshot, ipsec_row, isakmp_row
+from vpnrouter.wire.constants import IdType
 
 RandomBytes = Callable[[int], bytes]
 
@@ -180,7 +181,7 @@ class IkeEngine:
         nat_t: bool = True,
         dh_group: int = 2,
         lifetime: int = 86400,
-        id_type: int = 11,
+        id_type: int = IdType.KEY_ID,
         local: str | None = None,
         transform_sets: Sequence[TransformSet] | None = None,
     ) -> int:

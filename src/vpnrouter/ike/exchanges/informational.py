@@ -145,7 +145,7 @@ def _process_delete(ctx: Context, sa: IkeSa, payload: DeletePayload, mid: int) -
     if payload.protocol_id == ProtocolId.ISAKMP:
         for cookies in payload.spis:
             target = ctx.table.find(cookies[:8], cookies[8:]) if len(cookies) == 16 else None
-            if target is not None and target.peer == sa.peer:
+            if target is not None and target.peer_key == sa.peer_key:
                 lifecycle.drop_ike(ctx, target, "Receive delete from peer")
         return
     if payload.protocol_id != ProtocolId.IPSEC_ESP or payload.spi_size != 4:

@@ -48,6 +48,14 @@ def handle(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> None:
         f"{sa.tag}: processing transaction payload from {sa.peer}. message ID = {signed_mid(mid)}"
     )
     ctx.isakmp(f"ISAKMP: Config payload {name_of(CfgMessageType, payload.cfg_type)}")
+    if tx is not None and payload.identifier != tx.identifier:
+        # draft-dukes-ike-mode-cfg-02 3.2: a REPLY/ACK carries the identifier it answers.
+        ctx.isakmp(
+            f"{sa.tag}: Config payload with identifier {payload.identifier}, expected "
+            f"{tx.identifier}: ignored"
+        )
+        ctx.counters["dropped"] += 1
+        return
     if ra.server:
         _router(ctx, sa, tx, mid, payload, data)
     else:
