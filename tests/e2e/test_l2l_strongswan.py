@@ -13,6 +13,7 @@ carries only ISAKMP and ESP in UDP.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -186,3 +187,49 @@ def test_l2l_modern_suites_with_pfs_against_strongswan(
     )
     assert ours.stop() == 0
     peer.wait_for("none", ike="l2l", timeout=15)  # our Delete notifications reached it
+
+
+def test_l2l_time_lifetime_rekey_keeps_traffic_flowing(
+    topology: Topology, seed_lab: SeedLab, strongswan: Any
+) -> None:
+    """IOS: the tunnel stays up. vpn2611 (ours) gets the shortest IPsec lifetime IOS accepts
+    (120 s) and replaces the SA pair before it ends, while a ping runs through the tunnel;
+    strongSwan takes the new pair and the old one is deleted on both sides."""
+    config = topology.workdir / "vpn2611-120s.cfg"
+    text = VPN2611_CFG.read_text()
+    assert "\nip classless\n" in text
+    config.write_text(
+        text.replace(
+            "\nip classless\n",
+            "\ncrypto ipsec security-association lifetime seconds 120\nip classless\n",
+        )
+    )
+    ours = start_router(topology, seed_lab.vpn2611, config, name="vpn2611")
+    peer: Charon = strongswan(seed_lab.vpn3640, "vpn3640")
+    peer.load([seed_l2l(VPN3640, VPN2611)])
+    ike = bring_up(seed_lab, ours, peer, "vpnrouter")
+    (first,) = ours.wait_ipsec()
+    assert first["lifetime_seconds"] == 120 and spis_match(first, ike)
+
+    # 130 pings, one a second, across the rekey (at 90 % of 120 s)
+    pinger = topology.popen(
+        seed_lab.host1,
+        ["ping", "-n", "-q", "-c", "130", "-i", "1", "-W", "2", VPN3640.host_addr],
+        name="ping-across-rekey",
+    )
+    ours.wait_log(r"IPSEC\(sa_request\): rekeying SA", timeout=150)
+    assert pinger.wait(timeout=170) == 0
+    summary = pinger.log()
+    counted = re.search(r"(\d+) received", summary)
+    assert counted is not None, summary
+    assert int(counted.group(1)) >= 128, summary  # make-before-break: nothing lost to the rekey
+
+    wait_until("old pair deleted", lambda: first["inbound_spi"] not in {
+        row["inbound_spi"] for row in ours.ipsec()
+    }, timeout=30)  # fmt: skip
+    (second,) = ours.ipsec()
+    (sa,) = peer.wait_for("established", ike="l2l")
+    assert spis_match(second, sa)
+    assert [child.spi_in for child in sa.children] == [second["outbound_spi"]]
+    assert ours.log().count("beginning Main Mode") == 1  # phase 1 kept
+    assert seed_lab.ping("host2", VPN2611.host_addr, count=3, deadline=10)
