@@ -4,8 +4,10 @@ which main-mode peers XAuth applies to."""
 
 from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
+from typing import Any
 
 from ikepair import FLOW_3640, VPN3640
+from pytest import MonkeyPatch
 from ranet import (
     PASSWORD,
     USER,
@@ -29,7 +31,7 @@ from vpnrouter.ike.events import (
     XauthRequested,
     XauthSucceeded,
 )
-from vpnrouter.ike.exchanges import quick_mode
+from vpnrouter.ike.exchanges import cfgmsg, quick_mode
 from vpnrouter.ike.policy import AUTH_PRE_SHARE, ClientMapConfig, PreSharedKey, TrafficSelector
 from vpnrouter.ike.sa import ChildRequest
 from vpnrouter.wire import decode_header, encode_message
@@ -292,3 +294,19 @@ def test_main_mode_peer_without_no_xauth_is_asked_and_dropped_when_silent() -> N
     net.advance(TOTAL + 1)
     assert "XAuth: XAuth request not answered" in router(net).of(IkeSaDown)[0].reason
     assert router(net).engine.isakmp_sas(net.now)[0].xauth == "failed"
+
+
+def test_answers_with_identifier_zero_are_accepted(monkeypatch: MonkeyPatch) -> None:
+    # strongSwan 5.9 answers XAuth and Mode Config with ATTR identifier 0, not ours.
+    answer = cfgmsg.answer
+
+    def zero(*args: Any, **kw: Any) -> bytes:
+        ctx, sa, mid, cfg_type, _identifier, *rest = args
+        return answer(ctx, sa, mid, cfg_type, 0, *rest, **kw)
+
+    monkeypatch.setattr(cfgmsg, "answer", zero)
+    net = seed_net()
+    client = add_client(net, "c1", "64.102.55.142")
+    connect(net, client)
+    assert client.of(ModeConfigReceived)[0].address == A("14.1.1.100")
+    assert "Config payload identifier 0 (expected" in router(net).log_text()

@@ -8,7 +8,7 @@ import hashlib
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 
-from ranet import Host, Net, seed_group, seed_net, split_acl
+from ranet import Host, Net, add_client, connect, seed_group, seed_net, split_acl
 
 from vpnrouter.ike.exchanges import mode_config, proxy, unity
 from vpnrouter.ike.policy import ESP_3DES, ESP_AUTH_MD5
@@ -21,13 +21,14 @@ from vpnrouter.wire import (
     KePayload,
     NatDPayload,
     NoncePayload,
+    NotifyPayload,
     SaPayload,
     VendorIdPayload,
     decode_message,
     decode_payloads,
 )
 from vpnrouter.wire import vendor_ids as vid
-from vpnrouter.wire.constants import CfgAttr, ExchangeType, IdType, PayloadType
+from vpnrouter.wire.constants import CfgAttr, ExchangeType, IdType, NotifyType, PayloadType
 
 CAPTURE = Path(__file__).parents[1] / "wire" / "data" / "strongswan_vpnc.txt"
 RECORDS = {
@@ -192,3 +193,22 @@ def test_vpnc_quick_mode_offer_matches_myset_on_the_dynamic_entry() -> None:
     assert (choice.offer.transform_id, choice.offer.auth) == (ESP_3DES, ESP_AUTH_MD5)
     assert choice.offer.encap == 3  # UDP tunnel (RFC 3947): vpnc floated to 4500
     assert choice.offer.life_seconds == 2147483  # vpnc's; the router answers RESPONDER-LIFETIME
+
+
+def test_message_2_tells_vpnc_our_shorter_phase_1_lifetime() -> None:
+    _, router, am2 = answer_vpnc()
+    notifies = [p for p in decode_message(am2).payloads if isinstance(p, NotifyPayload)]
+    (lifetime,) = notifies
+    assert lifetime.notify_type == NotifyType.RESPONDER_LIFETIME
+    assert lifetime.protocol_id == 1 and len(lifetime.spi) == 16
+    # life type seconds, duration 86400 (vpnc offered 2147483)
+    assert lifetime.data == bytes.fromhex("800b0001") + bytes.fromhex("000c000400015180")
+    assert router.engine.isakmp_sas(0.0)[0].lifetime == 86400
+
+
+def test_our_client_takes_the_gateways_shorter_lifetime() -> None:
+    net = seed_net()
+    client = add_client(net, "c1", "64.102.55.142")
+    connect(net, client, lifetime=2147483)
+    (row,) = client.engine.isakmp_sas(net.now)
+    assert row.lifetime == 86400

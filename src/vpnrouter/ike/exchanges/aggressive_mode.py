@@ -21,6 +21,7 @@ values first and changes nothing unless HASH_R verifies (DESIGN.md principle 2).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from vpnrouter.ike import codec, rules, sessions
 from vpnrouter.ike.context import IKE_PORT, Context
@@ -28,11 +29,27 @@ from vpnrouter.ike.errors import ProtocolError
 from vpnrouter.ike.exchanges import natd, phase1, vendor, xauth
 from vpnrouter.ike.manager import Retransmission
 from vpnrouter.ike.policy import AUTH_XAUTH_INIT_PSK, IsakmpPolicy, TransformSet
-from vpnrouter.ike.proposals import accept_phase1_reply, phase1_sa_payload, select_phase1
+from vpnrouter.ike.proposals import (
+    accept_phase1_reply,
+    duration,
+    parse_phase1_transform,
+    phase1_sa_payload,
+    select_phase1,
+)
 from vpnrouter.ike.ra import RaState
 from vpnrouter.ike.sa import IkeSa, Phase1State
 from vpnrouter.wire import vendor_ids
-from vpnrouter.wire.constants import ExchangeType, IdType, NotifyType, PayloadType
+from vpnrouter.wire.attributes import phase1_attribute, pull_attributes, push_attributes
+from vpnrouter.wire.buffer import Buffer
+from vpnrouter.wire.constants import (
+    ExchangeType,
+    IdType,
+    LifeType,
+    NotifyType,
+    PayloadType,
+    Phase1Attr,
+    ProtocolId,
+)
 from vpnrouter.wire.errors import DecodeError
 from vpnrouter.wire.header import Header
 from vpnrouter.wire.identity import id_fqdn, id_key_id, id_user_fqdn, id_value
@@ -42,6 +59,7 @@ from vpnrouter.wire.payloads import (
     IdPayload,
     NotifyPayload,
     Payload,
+    Proposal,
     SaPayload,
     VendorIdPayload,
 )
@@ -143,6 +161,7 @@ def responder_am1(ctx: Context, sa: IkeSa, inbound: codec.Inbound, request: byte
         HashPayload(hash_r),
         *vendor.responder_vids(sa),
         *natd.payloads(sa),
+        *_responder_lifetime(sa, choice.proposal),
     ]
     sa.state = Phase1State.R_AM2
     message = codec.plain(sa, ExchangeType.AGGRESSIVE, reply)
@@ -150,6 +169,45 @@ def responder_am1(ctx: Context, sa: IkeSa, inbound: codec.Inbound, request: byte
     # Message 3 has no answer: if it is lost, the client learns it only from our resent
     # message 2 (which it answers from its reply cache), as IOS resends AG_INIT_EXCH.
     sa.retransmit = Retransmission.start((message,), ctx.policy.retransmit, ctx.now, "AG_INIT_EXCH")
+
+
+# RFC 2407 4.6.3.1: the echoed transform keeps the client's lifetime (vpnc offers 2147483 s);
+# when ours is lower, say so, as vpnc reads it from message 2 and rekeys in time.
+def _responder_lifetime(sa: IkeSa, proposal: Proposal) -> list[Payload]:
+    offered = parse_phase1_transform(proposal.transforms[0]).life_seconds
+    if sa.suite is None or offered is None or sa.suite.lifetime >= offered:
+        return []
+    out = bytearray()
+    push_attributes(
+        out,
+        [
+            phase1_attribute(Phase1Attr.LIFE_TYPE, LifeType.SECONDS),
+            duration(Phase1Attr.LIFE_DURATION, sa.suite.lifetime),
+        ],
+    )
+    spi = sa.icookie + sa.rcookie
+    return [NotifyPayload(NotifyType.RESPONDER_LIFETIME, ProtocolId.ISAKMP, spi, bytes(out))]
+
+
+def _lifetime_notice(sa: IkeSa, payloads: Sequence[Payload]) -> None:
+    """Client half: a RESPONDER-LIFETIME in message 2 lowers the phase-1 lifetime."""
+    for payload in payloads:
+        if not isinstance(payload, NotifyPayload) or sa.suite is None:
+            continue
+        if payload.notify_type != NotifyType.RESPONDER_LIFETIME:
+            continue
+        try:
+            attrs = pull_attributes(Buffer(payload.data), "RESPONDER-LIFETIME")
+            unit, seconds = None, None
+            for attr in attrs:
+                if attr.type == Phase1Attr.LIFE_TYPE:
+                    unit = attr.as_int()
+                elif attr.type == Phase1Attr.LIFE_DURATION and unit == LifeType.SECONDS:
+                    seconds = attr.as_int()
+        except DecodeError:
+            continue
+        if seconds and seconds < sa.suite.lifetime:
+            sa.suite = replace(sa.suite, lifetime=seconds)
 
 
 # RFC 2409 section 5 / RFC 3947 section 4: HASH_I proves the group key; NAT-D, float.
@@ -250,6 +308,7 @@ def _accept_am2(ctx: Context, sa: IkeSa, inbound: codec.Inbound) -> None:
         sa.rcookie, sa.suite, sa.ke_r, sa.nr = saved
         raise
     phase1.install_crypto(ctx, sa, crypto)
+    _lifetime_notice(sa, inbound.payloads)
 
 
 def _initial_contact(ctx: Context, sa: IkeSa) -> list[Payload]:
