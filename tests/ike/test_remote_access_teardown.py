@@ -12,7 +12,10 @@ from vpnrouter.ike.events import (
     IkeSaDown,
     ModeConfigReceived,
 )
+from vpnrouter.ike.exchanges import informational
 from vpnrouter.ike.policy import DpdPolicy, IkePolicy
+from vpnrouter.wire.constants import ProtocolId
+from vpnrouter.wire.payloads import DeletePayload
 
 A = IPv4Address
 PERIODIC = DpdPolicy(10, 2, periodic=True)
@@ -137,3 +140,26 @@ def test_expired_isakmp_sa_keeps_the_address_until_the_ipsec_sas_end() -> None:
     net.advance(3600)
     (gone,) = router(net).of(ClientDisconnected)
     assert gone.reason == "lifetime expired" and leases(net) == []
+
+
+def _delete_from_client(net: Net, client: Host, spis: tuple[int, ...]) -> None:
+    ctx = client.engine._ctx
+    payload = DeletePayload(ProtocolId.IPSEC_ESP, 4, tuple(s.to_bytes(4, "big") for s in spis))
+    informational._send_protected(ctx, ctx.table.ike[1], [payload])
+    net.pump()
+
+
+def test_a_delete_may_name_either_spi_of_the_pair() -> None:
+    for order in ("ours", "vpnc", "strongswan"):
+        net = seed_net()
+        client = add_client(net, "c1", "64.102.55.142")
+        connect(net, client)
+        (pair,) = router(net).of(ChildSaUp)
+        spis = {
+            "ours": (pair.outbound.spi,),  # RFC 2408: the SPI the sender receives on
+            "vpnc": (pair.outbound.spi, pair.inbound.spi),  # vpnc lists both
+            "strongswan": (pair.inbound.spi,),  # strongSwan after a failed install
+        }[order]
+        _delete_from_client(net, client, spis)
+        assert [d.reason for d in router(net).of(ChildSaDown)] == ["deleted by peer"], order
+        assert "unknown spi" not in router(net).log_text()

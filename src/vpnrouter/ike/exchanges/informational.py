@@ -151,15 +151,20 @@ def _process_delete(ctx: Context, sa: IkeSa, payload: DeletePayload, mid: int) -
     if payload.protocol_id != ProtocolId.IPSEC_ESP or payload.spi_size != 4:
         ctx.isakmp(f"{sa.tag}: DELETE for protocol {payload.protocol_id} ignored")
         return
+    done: set[int] = set()
     for raw_spi in payload.spis:
         spi = int.from_bytes(raw_spi, "big")
-        child = ctx.table.child_by_outbound(spi)
-        if child is None and spi in ctx.table.children:
-            continue  # vpnc lists both SPIs of the pair: our inbound one is ignored quietly
+        if spi in done:
+            continue
+        # The SPI the sender receives on (our outbound). Some peers name our inbound one
+        # instead: vpnc lists both SPIs of the pair, strongSwan 5.9 uses ours when it
+        # cannot install a pair it just negotiated. Either way it names one of our pairs.
+        child = ctx.table.child_by_outbound(spi) or ctx.table.children.get(spi)
         if child is None or (child.peer_key or child.peer) != sa.peer_key:
             ctx.isakmp(f"{sa.tag}: DELETE for unknown spi {spi} ignored")
             continue
         ctx.isakmp(f"{sa.tag}: deleting spi {spi} message ID = {signed_mid(mid)}")
+        done |= {child.inbound.spi, child.outbound.spi}
         lifecycle.drop_child(ctx, child, "deleted by peer")
 
 
