@@ -310,3 +310,13 @@ def test_answers_with_identifier_zero_are_accepted(monkeypatch: MonkeyPatch) -> 
     connect(net, client)
     assert client.of(ModeConfigReceived)[0].address == A("14.1.1.100")
     assert "Config payload identifier 0 (expected" in router(net).log_text()
+
+
+def test_an_authorization_list_without_local_refuses_the_group() -> None:
+    aaa = router_aaa()
+    aaa.network_lists["groupauthor"] = ("group",)  # "aaa authorization network ... group radius"
+    net = seed_net(aaa=aaa)
+    client = add_client(net, "c1", "64.102.55.142")
+    connect(net, client)
+    assert not client.of(IkeSaUp)
+    assert "authorization list groupauthor has no local method" in router(net).log_text()

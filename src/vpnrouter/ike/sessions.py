@@ -33,6 +33,21 @@ def xauth_wanted(ctx: Context, sa: IkeSa) -> bool:
     return settings is not None and bool(settings.authentication_list) and not sa.xauth_exempt
 
 
+def authorize_group(ctx: Context, sa: IkeSa, name: str) -> None:
+    """``isakmp authorization list L`` with ``aaa authorization network L local``: the group
+    policy (key, pool, DNS...) comes from the local group; a list that cannot use the local
+    groups (e.g. only ``group radius``, which we do not speak) refuses the client. Without
+    an authorization list (or without AAA at all) the local group is used as it is."""
+    settings = client_map(ctx, sa)
+    listed = settings.authorization_list if settings is not None else None
+    if not listed or ctx.aaa is None or ctx.aaa.authorizes_locally(listed):
+        return
+    ctx.isakmp(f"{sa.tag}: group {name}: authorization list {listed} has no local method")
+    raise ProtocolError(
+        NotifyType.INVALID_ID_INFORMATION, f"group {name!r} not authorized by list {listed}"
+    )
+
+
 def group_of(ctx: Context, sa: IkeSa) -> ClientGroup | None:
     if sa.ra is None or not sa.ra.group:
         return None

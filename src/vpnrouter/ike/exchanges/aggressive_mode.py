@@ -112,6 +112,7 @@ def _identify(ctx: Context, sa: IkeSa, ident: IdPayload) -> None:
             raise ProtocolError(
                 NotifyType.INVALID_ID_INFORMATION, f"client group {name!r} is not configured"
             )
+        sessions.authorize_group(ctx, sa, name)
         ctx.isakmp(f"{sa.tag}: found peer pre-shared key matching {name}")
         sa.psk = group.secret
         sa.ra = RaState(server=True, group=name)
