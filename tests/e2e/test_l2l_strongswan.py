@@ -13,7 +13,10 @@ carries only ISAKMP and ESP in UDP.
 
 from __future__ import annotations
 
+import json
 import re
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -31,6 +34,7 @@ from vpnrouter.lab.capture import IPSEC_KINDS
 from vpnrouter.lab.netns import Topology
 from vpnrouter.lab.seed import OUTSIDE, VPN2611, VPN3640, SeedLab
 from vpnrouter.lab.strongswan import Charon, IkeSa, seed_l2l
+from vpnrouter.router.control import request
 
 pytestmark = pytest.mark.netns
 
@@ -233,3 +237,53 @@ def test_l2l_time_lifetime_rekey_keeps_traffic_flowing(
     assert [child.spi_in for child in sa.children] == [second["outbound_spi"]]
     assert ours.log().count("beginning Main Mode") == 1  # phase 1 kept
     assert seed_lab.ping("host2", VPN2611.host_addr, count=3, deadline=10)
+
+
+def vpnrouter_exec(ours: RouterProc, *commands: str, json_out: bool = False) -> str:
+    argv = [sys.executable, "-m", "vpnrouter", "exec", str(ours.socket), *commands]
+    if json_out:
+        argv.append("--json")
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_exec_shell_show_debug_and_clear_on_our_router(
+    topology: Topology, seed_lab: SeedLab, strongswan: Any
+) -> None:
+    """The operator's view through the control socket: ``show`` matches strongSwan's SAs,
+    ``debug``/``terminal monitor`` lines follow, ``clear`` deletes at the peer too."""
+    ours = start_router(topology, seed_lab.vpn2611, VPN2611_CFG, name="vpn2611", debug="")
+    peer: Charon = strongswan(seed_lab.vpn3640, "vpn3640")
+    peer.load([seed_l2l(VPN3640, VPN2611)])
+    sa = bring_up(seed_lab, ours, peer, "vpnrouter")
+    (child,) = sa.children
+
+    text = vpnrouter_exec(ours, "show crypto isakmp sa", "show crypto ipsec sa")
+    assert f"{VPN3640.outside_ip}  {VPN2611.outside_ip}  QM_IDLE" in text
+    assert f"current_peer: {VPN3640.outside_ip}:4500" in text
+    assert f"spi: 0x{child.spi_in:X}({child.spi_in})" in text  # strongSwan's in = our out
+    assert f"spi: 0x{child.spi_out:X}({child.spi_out})" in text
+    assert "PERMIT, flags={origin_is_acl,}" in text
+    data = json.loads(vpnrouter_exec(ours, "show crypto ipsec sa", json_out=True))
+    (flow,) = data["ipsec_sa"]
+    assert [esp["spi"] for esp in flow["outbound"]] == [child.spi_in]
+
+    # debugging switched on through the socket reaches the log and terminal monitor
+    since = request(ours.socket, "log", since=None)["next"]
+    assert "Crypto ISAKMP debugging is on" in vpnrouter_exec(ours, "debug crypto isakmp")
+    assert "ISAKMP" not in "".join(request(ours.socket, "log", since=since)["lines"])
+
+    # clear crypto sa: the pair is deleted here and at strongSwan; traffic renegotiates
+    vpnrouter_exec(ours, "clear crypto sa")
+    wait_until("strongSwan's CHILD SA deleted", lambda: not peer.list_sas()[0].children)
+    assert ours.ipsec() == []
+    assert seed_lab.ping("host1", VPN3640.host_addr, count=3, deadline=15)
+    lines = request(ours.socket, "log", since=since)["lines"]
+    assert any("ISAKMP (0:1): beginning Quick Mode exchange" in line for line in lines)
+    assert not any("IPSEC(create_sa)" in line for line in lines)  # ipsec debug is off
+    # clear crypto isakmp: strongSwan's IKE SA goes too
+    vpnrouter_exec(ours, "undebug all", "clear crypto isakmp")
+    peer.wait_for("none", ike="l2l", timeout=15)
+    assert ours.isakmp() == []
+    assert request(ours.socket, "snapshot")["router"]["debug"] == []

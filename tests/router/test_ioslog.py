@@ -42,3 +42,20 @@ def test_filtering_and_format() -> None:
         "00:01:01: ISAKMP (0:1): shown",
         "00:00:00: %SYS-5-CONFIG_I: Configured from f",
     ]
+
+
+def test_ring_for_terminal_monitor() -> None:
+    out = io.StringIO()
+    log = IosLogger(out, frozenset(), lambda: 0.0, ring_size=3)
+    assert log.lines_since(None) == (0, [])
+    for n in range(5):
+        log.syslog(f"%X-6-Y: line {n}")
+    log.emit(LogLine(LogFacility.ISAKMP, "not shown, not kept"))
+    end, lines = log.lines_since(None)
+    assert (end, lines) == (5, [])
+    assert log.lines_since(3) == (5, ["00:00:00: %X-6-Y: line 3", "00:00:00: %X-6-Y: line 4"])
+    assert log.lines_since(0)[1][0] == "00:00:00: %X-6-Y: line 2"  # older ones were dropped
+    assert log.lines_since(5) == (5, [])
+    log.debug = frozenset({LogFacility.ISAKMP})  # switched on while running
+    log.emit(LogLine(LogFacility.ISAKMP, "ISAKMP: now shown"))
+    assert log.lines_since(5) == (6, ["00:00:00: ISAKMP: now shown"])

@@ -18,6 +18,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "vpnrouter.cli.lint_cmd",
     "vpnrouter.cli.run_cmd",
     "vpnrouter.cli.status_cmd",
+    "vpnrouter.cli.shell_cmd",
 )
 
 

@@ -104,7 +104,9 @@ def _run(args: argparse.Namespace, loop: asyncio.AbstractEventLoop) -> int:
             socket_path=socket_path,
             tun_name=args.tun,
             interfaces={b.ios: b.linux for b in bindings},
-            aaa=build_aaa(config),
+            aaa=build_aaa(config, lambda text: log.syslog(f"%VPNROUTER-4-UNSUPPORTED: {text}")),
+            config=config,
+            config_file=str(args.config),
         )
         log.syslog(f"%SYS-5-CONFIG_I: Configured from {args.config}")
         return loop.run_until_complete(_serve(router))

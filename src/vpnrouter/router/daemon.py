@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from vpnrouter.aaa import Aaa
+from vpnrouter.config import RunningConfig
 from vpnrouter.esp.sa import Direction, EspSa, Lifetime, LifetimeState, UdpEncap
 from vpnrouter.esp.spd import Action, PortRange, Selector
 from vpnrouter.ike.engine import IkeEngine
@@ -50,8 +51,9 @@ from vpnrouter.netio.events import Acquire, DataplaneEvent, IkeDatagram, SaLifet
 from vpnrouter.netio.loop import Dataplane, DataplaneConfig
 from vpnrouter.netio.manual import snapshot
 from vpnrouter.router.control import ControlServer
-from vpnrouter.router.ioslog import IosLogger
+from vpnrouter.router.ioslog import DEBUG_ALL, IosLogger
 from vpnrouter.router.policy_builder import RouterPlan
+from vpnrouter.router.snapshot import RouterFacts, build_snapshot
 from vpnrouter.wire.constants import NotifyType, name_of
 
 IKE_PORT = 500
@@ -138,9 +140,13 @@ class Router:
         tun_name: str = "vpn0",
         interfaces: Mapping[str, str] | None = None,
         aaa: Aaa | None = None,
+        config: RunningConfig | None = None,
+        config_file: str = "",
     ) -> None:
         self.plan = plan
         self.aaa = aaa
+        self.config = config if config is not None else RunningConfig(hostname=plan.hostname)
+        self.config_file = config_file
         self.log = log
         self.socket_path = socket_path
         self.tun_name = tun_name
@@ -186,7 +192,17 @@ class Router:
         self._engine.set_secrets_logging(LogFacility.SECRETS in self.log.debug)
         config = DataplaneConfig(local=plan.local_address, tun_name=self.tun_name)
         self._plane = Dataplane(config, self._on_dataplane, clock=self.now)
-        control = ControlServer(self.socket_path, {"status": self._status})
+        control = ControlServer(
+            self.socket_path,
+            {
+                "status": self._status,
+                "snapshot": self._snapshot,
+                "clear_sa": self._clear_sa,
+                "clear_isakmp": self._clear_isakmp,
+                "debug": self._debug,
+                "log": self._log,
+            },
+        )
         async with contextlib.AsyncExitStack() as stack:
             await self._plane.start()
             stack.push_async_callback(self._plane.close)
@@ -425,3 +441,77 @@ class Router:
             "engine_counters": engine.counters,
             "dataplane": jsonable(snapshot(plane)["driver"]),
         }
+
+    def _snapshot(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """``show ...`` in the exec shell (docs/CONTRACTS.md, "control socket / show")."""
+        plan, plane = self.plan, self.plane
+        facts = RouterFacts(
+            config=self.config,
+            config_file=self.config_file,
+            crypto_interface=plan.crypto_interface,
+            local_address=str(plan.local_address),
+            linux_names=self.interfaces,
+            acl_tags=self._acl_tags,
+            path_mtu=plane.config.path_mtu,
+        )
+
+        def lookup(spi: int, inbound: bool) -> EspSa | None:
+            return plane.find_sa(spi, Direction.INBOUND if inbound else Direction.OUTBOUND)
+
+        now = self.now()
+        debug = sorted(f.value for f in self.log.debug if f is not LogFacility.SECRETS)
+        snap = build_snapshot(
+            facts,
+            self.engine,
+            lookup,
+            now=now,
+            uptime=now - self.started_at,
+            debug=debug,
+            aaa=self.aaa,
+        )
+        return snap.to_json()
+
+    def _clear_sa(self, request: Mapping[str, Any]) -> int:
+        """``clear crypto sa [peer A]``: delete IPsec SA pairs, telling the peer."""
+        peer = request.get("peer")
+        if peer is not None and not isinstance(peer, str):
+            raise ValueError("peer must be an address or null")
+        count = self.engine.delete_child_sa(self.now(), peer=peer)
+        self._service()
+        return count
+
+    def _clear_isakmp(self, request: Mapping[str, Any]) -> int:
+        """``clear crypto isakmp [CONN-ID]``: delete ISAKMP SAs, telling the peer."""
+        conn_id = request.get("conn_id")
+        if conn_id is not None and (isinstance(conn_id, bool) or not isinstance(conn_id, int)):
+            raise ValueError("conn_id must be an integer or null")
+        count = self.engine.delete_ike_sa(self.now(), conn_id=conn_id)
+        self._service()
+        return count
+
+    def _debug(self, request: Mapping[str, Any]) -> list[str]:
+        """``debug crypto isakmp|ipsec|engine`` / ``undebug all``. Key material (``secrets``)
+        can only be switched on from the command line, never through the socket."""
+        facility, on = request.get("facility"), request.get("on")
+        if not isinstance(on, bool):
+            raise ValueError('"on" must be true or false')
+        if facility == "all":
+            chosen = set(DEBUG_ALL) if on else set()
+        elif facility in ("isakmp", "ipsec", "engine"):
+            chosen = set(self.log.debug)
+            (chosen.add if on else chosen.discard)(LogFacility(facility))
+        else:
+            raise ValueError(f"unknown debug facility {facility!r} (isakmp, ipsec, engine, all)")
+        if LogFacility.SECRETS in self.log.debug and not (facility == "all" and not on):
+            chosen.add(LogFacility.SECRETS)
+        self.log.debug = frozenset(chosen)
+        self.engine.set_secrets_logging(LogFacility.SECRETS in chosen)
+        return sorted(f.value for f in chosen if f is not LogFacility.SECRETS)
+
+    def _log(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """``terminal monitor``: the log lines numbered ``since`` and later."""
+        since = request.get("since")
+        if since is not None and (isinstance(since, bool) or not isinstance(since, int)):
+            raise ValueError("since must be an integer or null")
+        next_line, lines = self.log.lines_since(since)
+        return {"next": next_line, "lines": lines}

@@ -13,6 +13,7 @@ highest level: only written when ``secrets`` itself is named, never by ``all``.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable, Iterable
 from typing import TextIO
 
@@ -20,6 +21,7 @@ from vpnrouter.ike.events import LogFacility, LogLine
 
 DEBUG_ALL = frozenset({LogFacility.ISAKMP, LogFacility.IPSEC, LogFacility.ENGINE})
 DEBUG_WORDS = ("isakmp", "ipsec", "engine", "all", "secrets")
+RING_SIZE = 4096  # log lines kept for the control socket's "log" request
 
 
 def parse_debug(words: Iterable[str]) -> frozenset[LogFacility]:
@@ -50,18 +52,35 @@ def uptime(seconds: float) -> str:
 
 
 class IosLogger:
-    """Writes filtered lines to ``stream``, stamped with the uptime from ``clock``."""
+    """Writes filtered lines to ``stream``, stamped with the uptime from ``clock``, and keeps
+    the last ``ring_size`` of them numbered for ``terminal monitor`` (:meth:`lines_since`).
+    ``debug`` may be changed while running (the exec shell's ``debug``/``undebug``)."""
 
     def __init__(
         self,
         stream: TextIO,
         debug: frozenset[LogFacility],
         clock: Callable[[], float],
+        ring_size: int = RING_SIZE,
     ) -> None:
         self.stream = stream
         self.debug = debug
         self.clock = clock
         self.started = clock()
+        self._ring: deque[str] = deque(maxlen=ring_size)
+        self._next = 0  # number of the next line written
+
+    def lines_since(self, since: int | None) -> tuple[int, list[str]]:
+        """(next line number, the kept lines numbered ``since`` and later); ``None`` gives
+        no lines, only where the log ends now; a number already dropped starts at the
+        oldest line kept."""
+        if since is None:
+            return self._next, []
+        oldest = self._next - len(self._ring)
+        start = max(since, oldest)
+        if start >= self._next:
+            return self._next, []
+        return self._next, list(self._ring)[start - oldest :]
 
     def enabled(self, facility: LogFacility) -> bool:
         return facility is LogFacility.LOG or facility in self.debug
@@ -80,8 +99,11 @@ class IosLogger:
 
     def _write(self, text: str) -> None:
         stamp = uptime(self.clock() - self.started)
+        line = f"{stamp}: {text}"
+        self._ring.append(line)
+        self._next += 1
         try:
-            self.stream.write(f"{stamp}: {text}\n")
+            self.stream.write(line + "\n")
             self.stream.flush()
         except (OSError, ValueError):  # the log went away (closed pipe): keep routing
             pass

@@ -24,15 +24,20 @@ leaves it unprotected-and-dropped or unrouted.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
-from vpnrouter.aaa import Aaa, LocalUser, PoolSet
+from vpnrouter.aaa import Aaa, AddressPool, LocalUser, PoolError, PoolSet
 from vpnrouter.config import model as cfg
 from vpnrouter.esp.spd import ANY_PORT, Action, Policy, PortRange, Selector
 from vpnrouter.ike import policy as ike
 
 ANY_NET = IPv4Network("0.0.0.0/0")
+
+
+def _ignore(text: str) -> None:
+    """Default warning sink."""
 
 
 class PolicyBuildError(ValueError):
@@ -354,10 +359,10 @@ def build(config: cfg.RunningConfig) -> RouterPlan:
     )
 
 
-def build_aaa(config: cfg.RunningConfig) -> Aaa:
+def build_aaa(config: cfg.RunningConfig, warn: Callable[[str], None] = _ignore) -> Aaa:
     """Users, login/network method lists and address pools for remote access (XAuth and
     Mode Config): ``username``, ``aaa authentication login``, ``aaa authorization network``
-    and ``ip local pool`` lines."""
+    and ``ip local pool`` lines (a pool that cannot be used is left out, with a warning)."""
     users = [
         LocalUser(
             name=u.name,
@@ -376,5 +381,18 @@ def build_aaa(config: cfg.RunningConfig) -> Aaa:
         network_lists={
             a.name: a.methods for a in config.aaa_lists if a.service == "authorization network"
         },
-        pools=PoolSet.from_ranges((p.name, p.first, p.last) for p in config.local_pools),
+        pools=PoolSet(_pools(config, warn)),
     )
+
+
+def _pools(config: cfg.RunningConfig, warn: Callable[[str], None]) -> list[AddressPool]:
+    ranges: dict[str, list[tuple[IPv4Address, IPv4Address]]] = {}
+    for line in config.local_pools:
+        ranges.setdefault(line.name, []).append((line.first, line.last))
+    pools: list[AddressPool] = []
+    for name, pool_ranges in ranges.items():
+        try:
+            pools.append(AddressPool(name, pool_ranges))
+        except PoolError as exc:
+            warn(f"ip local pool {name} not used: {exc}")
+    return pools

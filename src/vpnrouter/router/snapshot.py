@@ -1,0 +1,127 @@
+"""The ``snapshot`` control request: a running router as the exec shell's ``show`` commands see
+it (``vpnrouter.cli.shell.snapshot.Snapshot``, docs/CONTRACTS.md "control socket / show").
+
+Everything comes from state the daemon holds: the configuration it runs (interfaces, version
+line, ``show running-config`` text), how its interfaces were bound, the IKE engine's SA rows
+(through ``cli.shell.from_engine``), the data plane's per-SA counters and the AAA pools'
+leases.
+"""
+
+from __future__ import annotations
+
+import platform
+import sys
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+
+from vpnrouter import __version__
+from vpnrouter.aaa import Aaa
+from vpnrouter.cli.shell.from_engine import SaLookup, ike_sa, ipsec_flows
+from vpnrouter.cli.shell.snapshot import (
+    InterfaceInfo,
+    LocalPool,
+    PoolLease,
+    RouterInfo,
+    Snapshot,
+)
+from vpnrouter.config import RunningConfig, render
+from vpnrouter.ike.engine import IkeEngine
+
+
+@dataclass(frozen=True)
+class RouterFacts:
+    """What does not change while the router runs."""
+
+    config: RunningConfig
+    config_file: str
+    crypto_interface: str
+    local_address: str
+    linux_names: Mapping[str, str]  # IOS interface name -> Linux interface
+    acl_tags: Collection[str]  # "MAP SEQ" of the SPD's PROTECT policies
+    path_mtu: int = 1500
+
+
+def _platform() -> str:
+    return (
+        f"{platform.system()} {platform.release()} {platform.machine()},"
+        f" Python {platform.python_version()}"
+    )
+
+
+def router_info(facts: RouterFacts, uptime: float, debug: Collection[str]) -> RouterInfo:
+    config = facts.config
+    interfaces = tuple(
+        InterfaceInfo(
+            name=i.name,
+            address=str(i.address) if i.address is not None else None,
+            linux_name=facts.linux_names.get(i.name),
+            crypto_map=i.crypto_map,
+            up=not i.shutdown,
+        )
+        for i in config.interfaces
+    )
+    return RouterInfo(
+        hostname=config.hostname,
+        software_version=__version__,
+        ios_version=config.version,
+        uptime=uptime,
+        platform=_platform(),
+        image=sys.argv[0] if sys.argv and sys.argv[0] else "vpnrouter",
+        config_file=facts.config_file,
+        interfaces=interfaces,
+        debug=tuple(sorted(debug)),
+    )
+
+
+def pools(aaa: Aaa | None) -> tuple[LocalPool, ...]:
+    """One entry per ``ip local pool`` range, with the addresses handed out from it."""
+    if aaa is None:
+        return ()
+    found: list[LocalPool] = []
+    for pool in aaa.pools:
+        leases = pool.in_use
+        for first, last in pool.ranges:
+            in_use = tuple(
+                PoolLease(str(address), owner)
+                for address, owner in sorted(leases.items())
+                if first <= address <= last
+            )
+            found.append(LocalPool(pool.name, str(first), str(last), in_use))
+    return tuple(found)
+
+
+def build_snapshot(
+    facts: RouterFacts,
+    engine: IkeEngine,
+    lookup: SaLookup,
+    *,
+    now: float,
+    uptime: float,
+    debug: Collection[str],
+    aaa: Aaa | None,
+) -> Snapshot:
+    ike_sas = tuple(
+        ike_sa(
+            row,
+            now,
+            interface=facts.crypto_interface if row.local == facts.local_address else None,
+            username=row.username or None,
+            group_name=row.group_name or None,
+            assigned_address=str(row.assigned_address) if row.assigned_address else None,
+        )
+        for row in engine.isakmp_sas(now)
+    )
+    flows = ipsec_flows(
+        engine.ipsec_sas(now),
+        lookup,
+        interface=facts.crypto_interface,
+        acl_tags=facts.acl_tags,
+        path_mtu=facts.path_mtu,
+    )
+    return Snapshot(
+        router=router_info(facts, uptime, debug),
+        ike_sas=ike_sas,
+        ipsec=flows,
+        pools=pools(aaa),
+        running_config=render(facts.config),
+    )
