@@ -1,8 +1,9 @@
 """``vpnrouter status``: the IKE and IPsec SAs of a running router, from its control socket.
 
-The IKE part reads like ``show crypto isakmp sa``, the IPsec part like a short ``show crypto
-ipsec sa`` (selectors, peer, SPIs, transform, counters). ``--json`` prints the daemon's answer
-as it is, for scripts.
+The IKE part reads like ``show crypto isakmp sa``, then the remote-access clients (public
+address, group, XAuth user, pool address) and the address pools like ``show ip local pool``,
+the IPsec part like a short ``show crypto ipsec sa`` (selectors, peer, SPIs, transform,
+counters). ``--json`` prints the daemon's answer as it is, for scripts.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from ipaddress import IPv4Network
+from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +126,40 @@ def render_ipsec(status: dict[str, Any]) -> list[str]:
     return lines
 
 
+def render_clients(rows: list[dict[str, Any]]) -> list[str]:
+    """The remote-access clients: public address, group, XAuth user, pool address."""
+    lines = ["remote-access clients:"]
+    lines.append(f"  {'peer':<21} {'group':<15} {'user':<15} {'assigned':<15} conn-id state")
+    for row in rows:
+        peer = f"{row['peer']}:{row['peer_port']}"
+        user = row["username"] or f"({row['xauth'] or 'none'})"
+        lines.append(
+            f"  {peer:<21} {row['group']:<15} {user:<15} {row['address'] or '-':<15}"
+            f" {row['conn_id']:>7} {row['state']}"
+        )
+    return lines
+
+
+def render_pools(pools: list[dict[str, Any]]) -> list[str]:
+    """``show ip local pool``: each range, its free and used addresses, who holds them."""
+    lines = [f" {'Pool':<24} {'Begin':<15} {'End':<15} Free  In use"]
+    for pool in pools:
+        size = int(IPv4Address(pool["last"])) - int(IPv4Address(pool["first"])) + 1
+        used = pool["in_use"]
+        lines.append(
+            f" {pool['name']:<24} {pool['first']:<15} {pool['last']:<15}"
+            f" {size - len(used):>4}  {len(used):>6}"
+        )
+        lines += [f"        {lease['address']:<24}{lease['owner']}" for lease in used]
+    return lines
+
+
 def render(status: dict[str, Any]) -> str:
     head = f"{status['hostname']} uptime {uptime(status['uptime'])}"
-    lines = [head, "", *render_isakmp(status["isakmp"]), "", *render_ipsec(status)]
+    lines = [head, "", *render_isakmp(status["isakmp"])]
+    if status.get("clients"):
+        lines += ["", *render_clients(status["clients"])]
+    if status.get("pools"):
+        lines += ["", *render_pools(status["pools"])]
+    lines += ["", *render_ipsec(status)]
     return "\n".join(lines) + "\n"

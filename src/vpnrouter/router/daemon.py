@@ -18,7 +18,8 @@ What flows where::
 - Time is the loop's monotonic clock (``loop.time()``), randomness ``os.urandom``: this module
   and netio are the only ones that touch them.
 
-The control socket answers ``status`` with the IKE and IPsec SAs and their counters.
+The control socket answers ``status`` with the IKE and IPsec SAs and their counters, the
+remote-access clients (group, user, pool address) and the ``ip local pool`` leases.
 """
 
 from __future__ import annotations
@@ -47,13 +48,14 @@ from vpnrouter.ike.events import (
     NegotiationFailed,
 )
 from vpnrouter.ike.policy import CryptoMapEntry, Flow, TrafficSelector
+from vpnrouter.ike.snapshots import IsakmpSaSnapshot
 from vpnrouter.netio.events import Acquire, DataplaneEvent, IkeDatagram, SaLifetime, UnknownSpi
 from vpnrouter.netio.loop import Dataplane, DataplaneConfig
 from vpnrouter.netio.manual import snapshot
 from vpnrouter.router.control import ControlServer
 from vpnrouter.router.ioslog import DEBUG_ALL, IosLogger
 from vpnrouter.router.policy_builder import RouterPlan
-from vpnrouter.router.snapshot import RouterFacts, build_snapshot
+from vpnrouter.router.snapshot import RouterFacts, build_snapshot, pools
 from vpnrouter.wire.constants import NotifyType, name_of
 
 IKE_PORT = 500
@@ -126,6 +128,26 @@ def jsonable(value: Any) -> Any:
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
+
+
+def remote_access_clients(rows: list[IsakmpSaSnapshot]) -> list[dict[str, Any]]:
+    """The remote-access clients among the live ISAKMP SAs (we answered their aggressive
+    mode with a client group): who they are, where from, and the pool address they hold."""
+    return [
+        {
+            "conn_id": row.conn_id,
+            "peer": row.peer,
+            "peer_port": row.peer_port,
+            "group": row.group_name,
+            "username": row.username,
+            "address": str(row.assigned_address) if row.assigned_address else None,
+            "xauth": row.xauth,
+            "state": row.state,
+            "nat_t": row.nat_t,
+        }
+        for row in rows
+        if row.group_name and not row.initiator and row.status == "ACTIVE"
+    ]
 
 
 class Router:
@@ -428,7 +450,7 @@ class Router:
                 if sa_counters is not None:
                     item[f"{key}_counters"] = jsonable(sa_counters)
             ipsec.append(item)
-        plan = self.plan
+        plan, isakmp = self.plan, engine.isakmp_sas(now)
         return {
             "hostname": plan.hostname,
             "uptime": now - self.started_at,
@@ -436,8 +458,10 @@ class Router:
             "linux_interface": self.interfaces.get(plan.crypto_interface),
             "local_address": str(plan.local_address),
             "map_name": plan.map_name,
-            "isakmp": [jsonable(row) for row in engine.isakmp_sas(now)],
+            "isakmp": [jsonable(row) for row in isakmp],
             "ipsec": ipsec,
+            "clients": remote_access_clients(isakmp),
+            "pools": jsonable(pools(engine.aaa)),
             "engine_counters": engine.counters,
             "dataplane": jsonable(snapshot(plane)["driver"]),
         }
@@ -467,7 +491,7 @@ class Router:
             now=now,
             uptime=now - self.started_at,
             debug=debug,
-            aaa=self.aaa,
+            aaa=self.engine.aaa,
         )
         return snap.to_json()
 
