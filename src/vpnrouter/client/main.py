@@ -10,7 +10,11 @@ from collections.abc import Sequence
 from vpnrouter import __version__
 
 # Modules that contribute sub-commands (each exposes ``register(subparsers)``).
-COMMAND_MODULES: tuple[str, ...] = ("vpnrouter.client.commands",)
+COMMAND_MODULES: tuple[str, ...] = (
+    "vpnrouter.client.commands",
+    "vpnrouter.client.connect_cmd",
+    "vpnrouter.client.control",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,0 +1,214 @@
+"""The sans-I/O IKE engine joined to the data plane on one asyncio loop.
+
+Shared by the router daemon (``vpnrouter.router.daemon``) and the remote-access client
+(``vpnrouter.client.session``); what each does with the engine's events stays with them.
+
+- IKE datagrams from the data plane go to the engine (on port 4500 netio has removed the
+  non-ESP marker, the engine expects it: it is put back); the engine's datagrams go out
+  through the data plane's sockets (marker removed again, netio adds it; a lone ``0xFF`` is a
+  NAT keepalive).
+- The engine's timer is one ``loop.call_at`` re-armed after every service round.
+- Byte counts of the SAs go to the engine every :data:`TRAFFIC_REPORT_INTERVAL` seconds
+  (volume lifetimes, DPD's "worry metric"); an SA the data plane found used up is reported at
+  its volume limit so that the engine deletes it.
+- :func:`esp_pair` builds the data plane's two ESP SAs from a ``ChildSaUp`` event.
+- :func:`jsonable` turns snapshots (dataclasses of addresses, bytes, enums) into JSON data.
+
+Time is the loop's monotonic clock, as given by ``clock``; randomness is the engine's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import fields, is_dataclass
+from enum import Enum
+from ipaddress import IPv4Address
+from typing import Any
+
+from vpnrouter.esp.sa import Direction, EspSa, Lifetime, LifetimeState, UdpEncap
+from vpnrouter.esp.spd import PortRange, Selector
+from vpnrouter.ike.engine import IkeEngine
+from vpnrouter.ike.events import ChildSaUp, Event
+from vpnrouter.ike.policy import TrafficSelector
+from vpnrouter.netio.events import IkeDatagram, SaLifetime
+from vpnrouter.netio.loop import Dataplane
+
+IKE_PORT = 500
+NON_ESP_MARKER = b"\x00\x00\x00\x00"
+NAT_KEEPALIVE = b"\xff"
+TRAFFIC_REPORT_INTERVAL = 0.25
+
+
+def selector_of(ts: TrafficSelector) -> Selector:
+    """The outbound SPD selector of an agreed (local -> remote) traffic selector."""
+    return Selector(
+        ts.local,
+        ts.remote,
+        ts.protocol,
+        PortRange.single(ts.local_port),
+        PortRange.single(ts.remote_port),
+    )
+
+
+def esp_pair(event: ChildSaUp, now: float) -> tuple[EspSa, EspSa]:
+    """(outbound, inbound) data-plane SAs for a ChildSaUp event."""
+    encap = (
+        UdpEncap(event.encapsulation.local_port, event.encapsulation.remote_port)
+        if event.encapsulation is not None
+        else None
+    )
+    lifetime = Lifetime(event.lifetime_seconds, event.lifetime_kilobytes)
+    tag = f"{event.map_name} {event.map_seq}"
+    selector = selector_of(event.selector)
+    local, peer = IPv4Address(event.local), IPv4Address(event.peer)
+    made: list[EspSa] = []
+    for keys, direction, sel in (
+        (event.outbound, Direction.OUTBOUND, selector),
+        (event.inbound, Direction.INBOUND, selector.reversed()),
+    ):
+        made.append(
+            EspSa(
+                spi=keys.spi,
+                direction=direction,
+                transform_id=keys.transform_id,
+                key_len_bits=keys.key_length,
+                enc_key=keys.enc_key,
+                auth_alg=keys.auth_alg,
+                auth_key=keys.auth_key,
+                local=local,
+                remote=peer,
+                selector=sel,
+                encap=encap,
+                lifetime=lifetime,
+                created=now,
+                tag=tag,
+            )
+        )
+    return made[0], made[1]
+
+
+def jsonable(value: Any) -> Any:
+    """Snapshots (dataclasses of addresses, bytes, enums) as JSON-friendly data."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Enum):
+        return jsonable(value.value)
+    if isinstance(value, Mapping):
+        return {k.name if isinstance(k, Enum) else str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [jsonable(v) for v in value]
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return str(value)
+
+
+class EngineLink:
+    """Runs ``engine`` over ``plane``'s sockets; ``on_event`` gets every engine event.
+
+    ``on_error(event, exc)`` is told when ``on_event`` raised: one bad event must not stop
+    the others or the loop. Call :meth:`service` after anything was given to the engine.
+    """
+
+    def __init__(
+        self,
+        engine: IkeEngine,
+        plane: Dataplane,
+        *,
+        clock: Callable[[], float],
+        on_event: Callable[[Event], None],
+        on_error: Callable[[Event, Exception], None],
+    ) -> None:
+        self.engine = engine
+        self.plane = plane
+        self.clock = clock
+        self.on_event = on_event
+        self.on_error = on_error
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at: float | None = None
+        self._reported: dict[int, int] = {}  # spi -> octets last reported to the engine
+
+    # -- engine -> network, events, timer ---------------------------------------------------
+    def service(self, schedule: bool = True) -> None:
+        """Send what the engine queued, act on its events, re-arm its timer."""
+        engine, plane, now = self.engine, self.plane, self.clock()
+        for data, addr, local_port in engine.datagrams_to_send(now):
+            if local_port == IKE_PORT:
+                plane.send_ike(data, addr, local_port)
+            elif data == NAT_KEEPALIVE:
+                plane.send_nat_keepalive(addr)
+            elif data.startswith(NON_ESP_MARKER):
+                plane.send_ike(data[len(NON_ESP_MARKER) :], addr, local_port)
+        while (event := engine.next_event()) is not None:
+            try:
+                self.on_event(event)
+            except Exception as exc:
+                self.on_error(event, exc)
+        if schedule:
+            self.arm_timer()
+
+    def arm_timer(self) -> None:
+        when = self.engine.get_timer()
+        if when == self._timer_at and self._timer is not None:
+            return
+        self.cancel_timer()
+        self._timer_at = when
+        if when is not None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_at(max(when, self.clock()), self._on_timer)
+
+    def cancel_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = None
+        self._timer_at = None
+
+    def _on_timer(self) -> None:
+        self._timer = None
+        self._timer_at = None
+        self.engine.handle_timer(self.clock())
+        self.service()
+
+    # -- network -> engine ------------------------------------------------------------------
+    def receive(self, event: IkeDatagram) -> None:
+        """An IKE datagram from the data plane (not serviced yet)."""
+        data = event.data
+        if event.local_port != IKE_PORT:
+            data = NON_ESP_MARKER + data
+        self.engine.receive_datagram(data, event.peer, event.local_port, self.clock())
+
+    def lifetime(self, event: SaLifetime) -> None:
+        """The data plane's lifetime signal for an SA (not serviced yet)."""
+        self.report(event.spi, event.inbound, hard=event.state is LifetimeState.HARD)
+
+    def report(self, spi: int, inbound: bool, hard: bool = False) -> None:
+        """Tell the engine how many bytes an SA carried (its volume lifetime). An SA the data
+        plane found used up (it stops counting just below the limit) is reported at the limit,
+        so that the engine deletes it and the next packet negotiates anew."""
+        direction = Direction.INBOUND if inbound else Direction.OUTBOUND
+        sa = self.plane.find_sa(spi, direction)
+        if sa is None:
+            return
+        octets = sa.counters.octets
+        if hard and sa.lifetime.kilobytes and sa.remaining_seconds(self.clock()) > 0:
+            octets = max(octets, sa.lifetime.kilobytes * 1024)
+        if self._reported.get(spi) != octets:
+            self._reported[spi] = octets
+            self.engine.report_traffic(spi, octets, self.clock())
+
+    def forget(self, spi: int) -> None:
+        """An SA left the data plane."""
+        self._reported.pop(spi, None)
+
+    async def report_traffic(self) -> None:
+        """Byte counts for the engine's volume lifetimes, forever (cancel the task)."""
+        while True:
+            await asyncio.sleep(TRAFFIC_REPORT_INTERVAL)
+            plane = self.plane
+            for sa in plane.inbound_sas:
+                self.report(sa.spi, True)
+            for sa in plane.outbound_sas:
+                self.report(sa.spi, False)
+            self.service()
