@@ -18,6 +18,9 @@ What flows where::
 - Time is the loop's monotonic clock (``loop.time()``), randomness ``os.urandom``: this module
   and netio are the only ones that touch them.
 
+The plumbing between the engine and the data plane (datagrams, timer, traffic reports, ESP
+pairs from ``ChildSaUp``) is :mod:`vpnrouter.netio.ikelink`, shared with ``vpnclient``.
+
 The control socket answers ``status`` with the IKE and IPsec SAs and their counters, the
 remote-access clients (group, user, pool address) and the ``ip local pool`` leases.
 """
@@ -28,16 +31,14 @@ import asyncio
 import contextlib
 import os
 from collections.abc import Mapping
-from dataclasses import fields, is_dataclass
-from enum import Enum
-from ipaddress import IPv4Address, IPv4Network
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
 from vpnrouter.aaa import Aaa
 from vpnrouter.config import RunningConfig
-from vpnrouter.esp.sa import Direction, EspSa, Lifetime, LifetimeState, UdpEncap
-from vpnrouter.esp.spd import Action, PortRange, Selector
+from vpnrouter.esp.sa import Direction, EspSa
+from vpnrouter.esp.spd import Action
 from vpnrouter.ike.engine import IkeEngine
 from vpnrouter.ike.events import (
     ChildSaDown,
@@ -47,9 +48,10 @@ from vpnrouter.ike.events import (
     LogLine,
     NegotiationFailed,
 )
-from vpnrouter.ike.policy import CryptoMapEntry, Flow, TrafficSelector
+from vpnrouter.ike.policy import CryptoMapEntry, Flow
 from vpnrouter.ike.snapshots import IsakmpSaSnapshot
 from vpnrouter.netio.events import Acquire, DataplaneEvent, IkeDatagram, SaLifetime, UnknownSpi
+from vpnrouter.netio.ikelink import IKE_PORT, EngineLink, esp_pair, jsonable
 from vpnrouter.netio.loop import Dataplane, DataplaneConfig
 from vpnrouter.netio.manual import snapshot
 from vpnrouter.router.control import ControlServer
@@ -58,76 +60,7 @@ from vpnrouter.router.policy_builder import RouterPlan
 from vpnrouter.router.snapshot import RouterFacts, build_snapshot, pools
 from vpnrouter.wire.constants import NotifyType, name_of
 
-IKE_PORT = 500
-NON_ESP_MARKER = b"\x00\x00\x00\x00"
-NAT_KEEPALIVE = b"\xff"
-TRAFFIC_REPORT_INTERVAL = 0.25
 SHUTDOWN_FLUSH = 0.2  # seconds given to the Delete notifications to leave
-
-
-def _selector(ts: TrafficSelector) -> Selector:
-    """The outbound SPD selector of an agreed (local -> remote) traffic selector."""
-    return Selector(
-        ts.local,
-        ts.remote,
-        ts.protocol,
-        PortRange.single(ts.local_port),
-        PortRange.single(ts.remote_port),
-    )
-
-
-def esp_pair(event: ChildSaUp, now: float) -> tuple[EspSa, EspSa]:
-    """(outbound, inbound) data-plane SAs for a ChildSaUp event."""
-    encap = (
-        UdpEncap(event.encapsulation.local_port, event.encapsulation.remote_port)
-        if event.encapsulation is not None
-        else None
-    )
-    lifetime = Lifetime(event.lifetime_seconds, event.lifetime_kilobytes)
-    tag = f"{event.map_name} {event.map_seq}"
-    selector = _selector(event.selector)
-    local, peer = IPv4Address(event.local), IPv4Address(event.peer)
-    made: list[EspSa] = []
-    for keys, direction, sel in (
-        (event.outbound, Direction.OUTBOUND, selector),
-        (event.inbound, Direction.INBOUND, selector.reversed()),
-    ):
-        made.append(
-            EspSa(
-                spi=keys.spi,
-                direction=direction,
-                transform_id=keys.transform_id,
-                key_len_bits=keys.key_length,
-                enc_key=keys.enc_key,
-                auth_alg=keys.auth_alg,
-                auth_key=keys.auth_key,
-                local=local,
-                remote=peer,
-                selector=sel,
-                encap=encap,
-                lifetime=lifetime,
-                created=now,
-                tag=tag,
-            )
-        )
-    return made[0], made[1]
-
-
-def jsonable(value: Any) -> Any:
-    """Snapshots (dataclasses of addresses, bytes, enums) as JSON-friendly data."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return {f.name: jsonable(getattr(value, f.name)) for f in fields(value)}
-    if isinstance(value, bytes):
-        return value.hex()
-    if isinstance(value, Enum):
-        return jsonable(value.value)
-    if isinstance(value, Mapping):
-        return {k.name if isinstance(k, Enum) else str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [jsonable(v) for v in value]
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    return str(value)
 
 
 def remote_access_clients(rows: list[IsakmpSaSnapshot]) -> list[dict[str, Any]]:
@@ -180,10 +113,8 @@ class Router:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine: IkeEngine | None = None
         self._plane: Dataplane | None = None
-        self._timer: asyncio.TimerHandle | None = None
-        self._timer_at: float | None = None
+        self._link: EngineLink | None = None
         self._routes: dict[IPv4Network, int] = {}  # routes added for dynamic SAs: refcount
-        self._reported: dict[int, int] = {}  # spi -> octets last reported to the engine
         self._tasks: set[asyncio.Task[None]] = set()
         self.started_at = 0.0
 
@@ -203,6 +134,12 @@ class Router:
             raise RuntimeError("router not running")
         return self._plane
 
+    @property
+    def link(self) -> EngineLink:
+        if self._link is None:
+            raise RuntimeError("router not running")
+        return self._link
+
     # -- lifecycle --------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
         self._loop = asyncio.get_running_loop()
@@ -214,6 +151,13 @@ class Router:
         self._engine.set_secrets_logging(LogFacility.SECRETS in self.log.debug)
         config = DataplaneConfig(local=plan.local_address, tun_name=self.tun_name)
         self._plane = Dataplane(config, self._on_dataplane, clock=self.now)
+        self._link = EngineLink(
+            self._engine,
+            self._plane,
+            clock=self.now,
+            on_event=self._on_event,
+            on_error=self._event_failed,
+        )
         control = ControlServer(
             self.socket_path,
             {
@@ -233,7 +177,7 @@ class Router:
                 await self._plane.add_route(network)
             await control.start()
             stack.push_async_callback(control.close)
-            reporter = asyncio.create_task(self._report_traffic())
+            reporter = asyncio.create_task(self._link.report_traffic())
             stack.callback(reporter.cancel)
             self.log.syslog(
                 f"%CRYPTO-6-ISAKMP_LISTEN: ISAKMP on {plan.crypto_interface}"
@@ -245,8 +189,7 @@ class Router:
 
     async def _shutdown(self) -> None:
         """Tell the peers (Delete notifications), then let the data plane go."""
-        if self._timer is not None:
-            self._timer.cancel()
+        self.link.cancel_timer()
         engine, now = self.engine, self.now()
         engine.delete_child_sa(now)
         for row in engine.isakmp_sas(now):
@@ -262,52 +205,20 @@ class Router:
     # -- engine plumbing --------------------------------------------------------------------
     def _service(self, schedule: bool = True) -> None:
         """Send what the engine queued, act on its events, re-arm its timer."""
-        engine, plane, now = self.engine, self.plane, self.now()
-        for data, addr, local_port in engine.datagrams_to_send(now):
-            if local_port == IKE_PORT:
-                plane.send_ike(data, addr, local_port)
-            elif data == NAT_KEEPALIVE:
-                plane.send_nat_keepalive(addr)
-            elif data.startswith(NON_ESP_MARKER):
-                plane.send_ike(data[len(NON_ESP_MARKER) :], addr, local_port)
-        while (event := engine.next_event()) is not None:
-            try:
-                self._on_event(event)
-            except Exception as exc:  # one bad event must not stop the others or the loop
-                self.log.syslog(
-                    f"%VPNROUTER-3-INTERNAL: {type(event).__name__} not applied: {exc!r}"
-                )
-        if schedule:
-            self._arm_timer()
+        self.link.service(schedule)
 
-    def _arm_timer(self) -> None:
-        when = self.engine.get_timer()
-        if when == self._timer_at and self._timer is not None:
-            return
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        self._timer_at = when
-        if when is not None and self._loop is not None:
-            self._timer = self._loop.call_at(max(when, self.now()), self._on_timer)
-
-    def _on_timer(self) -> None:
-        self._timer = None
-        self._timer_at = None
-        self.engine.handle_timer(self.now())
-        self._service()
+    def _event_failed(self, event: Event, exc: Exception) -> None:
+        """One bad event must not stop the others or the loop."""
+        self.log.syslog(f"%VPNROUTER-3-INTERNAL: {type(event).__name__} not applied: {exc!r}")
 
     # -- data plane events ------------------------------------------------------------------
     def _on_dataplane(self, event: DataplaneEvent) -> None:
         if isinstance(event, IkeDatagram):
-            data = event.data
-            if event.local_port != IKE_PORT:
-                data = NON_ESP_MARKER + data
-            self.engine.receive_datagram(data, event.peer, event.local_port, self.now())
+            self.link.receive(event)
         elif isinstance(event, Acquire):
             self._acquire(event)
         elif isinstance(event, SaLifetime):
-            self._report(event.spi, event.inbound, hard=event.state is LifetimeState.HARD)
+            self.link.lifetime(event)
         elif isinstance(event, UnknownSpi):
             self.log.syslog(
                 f"%CRYPTO-4-RECVD_PKT_INV_SPI: decaps: rec'd IPSEC packet has invalid spi for"
@@ -333,32 +244,6 @@ class Router:
             f" {flow.dst} prot {flow.protocol}, crypto map {event.policy.tag}",
         )
         self.engine.initiate(entry, flow, self.now())
-
-    def _report(self, spi: int, inbound: bool, hard: bool = False) -> None:
-        """Tell the engine how many bytes an SA carried (its volume lifetime). An SA the data
-        plane found used up (it stops counting just below the limit) is reported at the limit,
-        so that the engine deletes it and the next packet negotiates anew."""
-        direction = Direction.INBOUND if inbound else Direction.OUTBOUND
-        sa = self.plane.find_sa(spi, direction)
-        if sa is None:
-            return
-        octets = sa.counters.octets
-        if hard and sa.lifetime.kilobytes and sa.remaining_seconds(self.now()) > 0:
-            octets = max(octets, sa.lifetime.kilobytes * 1024)
-        if self._reported.get(spi) != octets:
-            self._reported[spi] = octets
-            self.engine.report_traffic(spi, octets, self.now())
-
-    async def _report_traffic(self) -> None:
-        """Byte counts for the engine's volume lifetimes (IOS kilobyte lifetimes)."""
-        while True:
-            await asyncio.sleep(TRAFFIC_REPORT_INTERVAL)
-            plane = self.plane
-            for sa in plane.inbound_sas:
-                self._report(sa.spi, True)
-            for sa in plane.outbound_sas:
-                self._report(sa.spi, False)
-            self._service()
 
     # -- engine events ----------------------------------------------------------------------
     def _on_event(self, event: Event) -> None:
@@ -409,7 +294,7 @@ class Router:
         removed = plane.remove_sa(event.inbound_spi, Direction.INBOUND)
         removed += plane.remove_sa(event.outbound_spi, Direction.OUTBOUND)
         for sa in removed:
-            self._reported.pop(sa.spi, None)
+            self.link.forget(sa.spi)
             if sa.direction is Direction.OUTBOUND and sa.tag not in self._acl_tags:
                 self._route(sa.selector.dst_net, -1)
 
