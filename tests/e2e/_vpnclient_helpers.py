@@ -90,14 +90,16 @@ def resolv_confs() -> Iterator[ResolvConfs]:
 
 
 def _controlling_tty() -> None:
-    """In the child, after setsid: make the pty (stdin) the controlling terminal."""
-    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    """In the child, after setsid: make the pty (its stdout) the controlling terminal."""
+    fcntl.ioctl(1, termios.TIOCSCTTY, 0)
 
 
 class ClientProc:
     """A running ``vpnclient connect`` on a pty: read what it prints, type answers."""
 
-    def __init__(self, topology: Topology, ns: str, argv: list[str], name: str) -> None:
+    def __init__(
+        self, topology: Topology, ns: str, argv: list[str], name: str, stdin: str | None = None
+    ) -> None:
         master, slave = os.openpty()
         self.master = master
         self.transcript = ""
@@ -106,7 +108,7 @@ class ClientProc:
         try:
             popen = subprocess.Popen(
                 [IP, "netns", "exec", topology.ns(ns), *argv],
-                stdin=slave,
+                stdin=slave if stdin is None else subprocess.PIPE,
                 stdout=slave,
                 stderr=slave,
                 env=env,
@@ -118,6 +120,9 @@ class ClientProc:
             os.close(slave)
         self.process = LabProcess(name, topology.ns(ns), argv, popen, None)
         topology.processes.append(self.process)
+        if stdin is not None and popen.stdin is not None:
+            popen.stdin.write(stdin.encode())
+            popen.stdin.close()
 
     def _read(self, timeout: float) -> bool:
         ready, _, _ = select.select([self.master], [], [], timeout)
@@ -189,11 +194,14 @@ def start_client(
     socket: Path,
     args: list[str] | None = None,
     name: str = "vpnclient",
+    stdin: str | None = None,
 ) -> ClientProc:
+    """``vpnclient connect ENTRY`` on a terminal; ``stdin`` given: standard input is a pipe
+    carrying that text (``--password-stdin``), the terminal still gets the output."""
     argv = vpnclient(
         "connect", entry, "--profile-dir", str(profile_dir), "--socket", str(socket), *(args or [])
     )
-    return ClientProc(topology, ns, argv, name)
+    return ClientProc(topology, ns, argv, name, stdin)
 
 
 def write_profile(directory: Path, name: str, text: str) -> Path:

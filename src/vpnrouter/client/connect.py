@@ -135,6 +135,7 @@ class Connection:
         self._user_stop = False
         self._negotiating_shown = False
         self._xauth_rounds = 0
+        self._refused = False
 
     # -- output -------------------------------------------------------------------------------
     def say(self, *lines: str) -> None:
@@ -289,7 +290,7 @@ class Connection:
         elif isinstance(event, XauthFailed):
             if event.attempts_left == 0:
                 raise ConnectFailed(messages.user_refused(event.username or self.username))
-            self.say("User authentication failed.")
+            self._refused = True  # the gateway's next request says so, or we do
         elif isinstance(event, XauthSucceeded):
             self._negotiating()
         elif isinstance(event, NegotiationFailed):
@@ -333,6 +334,9 @@ class Connection:
             self.say(f"User Authentication for {self.options.entry}...")
         if event.message:
             self.say(event.message.strip())
+        elif self._refused:
+            self.say(messages.USER_RETRY)
+        self._refused = False
         self._xauth_rounds += 1
         username = await self._username(event)
         if username is None:

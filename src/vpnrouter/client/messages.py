@@ -14,6 +14,7 @@ INITIALIZING: Final = "Initializing the connection..."
 AUTHENTICATING: Final = "Authenticating user..."
 NEGOTIATING: Final = "Negotiating security profiles..."
 SECURE: Final = "Your link is now secure."
+USER_RETRY: Final = "User authentication failed. Enter the user name and password again."
 DISCONNECTING: Final = "Disconnecting the VPN connection."
 NOT_CONNECTED: Final = "Not connected."
 
