@@ -22,8 +22,9 @@ While connected the engine does DPD, rekeying and NAT keepalives; ``vpnclient st
 ``vpnclient disconnect`` talk to the control socket (:mod:`vpnrouter.client.control`).
 Ctrl-C, SIGTERM or ``disconnect`` send the Delete notifications and restore routes and DNS.
 
-Exit status: 0 disconnected by the user; 1 the connection failed or was lost (the reason
-on standard error, Cisco's "Reason NNN" where it has one); 2 wrong usage.
+Exit status: 0 disconnected by the user once the link was secure; 1 the connection failed,
+was lost or was cancelled before it was secure (the reason on standard error, with Cisco's
+"Reason NNN" where it has one); 2 wrong usage.
 """
 
 from __future__ import annotations
@@ -133,6 +134,7 @@ class Connection:
         self.dns_note = ""
         self._stop = asyncio.Event()
         self._user_stop = False
+        self.state_reached = ""  # "connected" once the link was secure
         self._negotiating_shown = False
         self._xauth_rounds = 0
         self._refused = False
@@ -165,6 +167,14 @@ class Connection:
                 await control.start()
             except (NetconfError, ControlError) as exc:
                 raise ConnectFailed([messages.TERMINATED_LOCALLY, str(exc)]) from None
+            except OSError as exc:
+                raise ConnectFailed(
+                    [
+                        messages.TERMINATED_LOCALLY,
+                        f"cannot create the control socket {options.socket_path}:"
+                        f" {exc.strerror or exc}",
+                    ]
+                ) from None
             try:
                 return await self._run_session()
             finally:
@@ -228,6 +238,8 @@ class Connection:
             await session.close()
         if failure is not None:
             raise failure
+        if self.state_reached != "connected":
+            raise ConnectFailed([messages.CANCELLED])
         self.say(messages.NOT_CONNECTED)
         return EXIT_OK
 
@@ -425,7 +437,7 @@ class Connection:
         except OSError as exc:
             raise ConnectFailed(messages.adapter_failed(f"cannot add the routes: {exc}")) from None
         self._apply_dns(config)
-        self.state = "connected"
+        self.state = self.state_reached = "connected"
         self.say(messages.SECURE)
         if config.banner:
             self.say("", *config.banner.strip("\r\n").splitlines())
@@ -477,19 +489,23 @@ class Connection:
     async def _watch(self) -> None:
         """Until the connection is lost (the stop request cancels this)."""
         session = self._session()
-        gateway = str(self.options.gateway)
         while True:
             event = await session.next_event()
             if isinstance(event, XauthRequested):
                 await self._answer_xauth(event)  # a gateway re-authenticating its users
             elif isinstance(event, ChildSaDown) and not session.pairs:
-                raise ConnectFailed(messages.sas_gone(event.reason))
+                raise ConnectFailed(self._lost(event.reason, ipsec=True))
             elif isinstance(event, IkeSaDown) and event.conn_id == session.conn_id:
-                if event.reason.startswith("DPD"):
-                    raise ConnectFailed(messages.peer_gone(gateway))
-                if "from peer" in event.reason:
-                    raise ConnectFailed(messages.peer_deleted(event.reason))
-                raise ConnectFailed(messages.phase1_failed(gateway, event.reason))
+                raise ConnectFailed(self._lost(event.reason, ipsec=False))
+
+    def _lost(self, reason: str, *, ipsec: bool) -> list[str]:
+        """Why a secure link ended: no DPD answer, a Delete from the gateway, or else."""
+        gateway = str(self.options.gateway)
+        if reason.startswith("DPD"):
+            return messages.peer_gone(gateway)
+        if "peer" in reason or "initial contact" in reason:
+            return messages.peer_deleted(reason)
+        return messages.sas_gone(reason) if ipsec else messages.phase1_failed(gateway, reason)
 
     # -- control socket -----------------------------------------------------------------------
     def _disconnect_request(self, request: Any) -> dict[str, Any]:

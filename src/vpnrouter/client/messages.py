@@ -17,6 +17,7 @@ SECURE: Final = "Your link is now secure."
 USER_RETRY: Final = "User authentication failed. Enter the user name and password again."
 DISCONNECTING: Final = "Disconnecting the VPN connection."
 NOT_CONNECTED: Final = "Not connected."
+CANCELLED: Final = "Connection cancelled by the user before the link was secure."
 
 TERMINATED_LOCALLY: Final = "Secure VPN Connection terminated locally by the Client."
 TERMINATED_BY_PEER: Final = "Secure VPN Connection terminated by Peer."
