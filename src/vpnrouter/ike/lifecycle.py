@@ -11,7 +11,9 @@ from vpnrouter.ike import sessions
 from vpnrouter.ike.context import Context
 from vpnrouter.ike.events import ChildSaDown, IkeSaDown, NegotiationFailed
 from vpnrouter.ike.manager import signed_mid
-from vpnrouter.ike.sa import ChildSa, ChildState, IkeSa, QuickMode
+from vpnrouter.ike.policy import TrafficSelector
+from vpnrouter.ike.proposals import EspOffer
+from vpnrouter.ike.sa import ChildSa, ChildState, IkeSa, Phase2Outcome, QuickMode
 
 
 def drop_child(ctx: Context, child: ChildSa, reason: str) -> None:
@@ -38,12 +40,28 @@ def fail_quick(
         return
     if sa.crypto is not None:
         sa.crypto.ivs.forget(qm.mid)
+    if not sa.dead:
+        note_phase2_failure(ctx, sa, reason, notify)
     ctx.isakmp(f'{sa.tag}: deleting node {signed_mid(qm.mid)} error TRUE reason "{reason}"')
     ctx.emit(NegotiationFailed(sa.peer, 2, reason, notify, qm.entry.map_name, qm.entry.seq))
 
 
+def note_phase2_failure(
+    ctx: Context,
+    sa: IkeSa,
+    reason: str,
+    notify: int | None,
+    peer_offers: tuple[EspOffer, ...] = (),
+    peer_proxy: TrafficSelector | None = None,
+) -> None:
+    """Remember why a quick mode failed, for ``show crypto isakmp diagnose`` (as responder
+    with what the peer had proposed)."""
+    sa.phase2 = Phase2Outcome(reason, notify, ctx.now, peer_offers, peer_proxy)
+
+
 def finish_quick(ctx: Context, sa: IkeSa, qm: QuickMode) -> None:
     """A quick mode completed: forget its IV state, keep its message ID marked used."""
+    sa.phase2 = None
     sa.quick.pop(qm.mid, None)
     if sa.crypto is not None:
         sa.crypto.ivs.forget(qm.mid)
@@ -56,6 +74,7 @@ def drop_ike(ctx: Context, sa: IkeSa, reason: str, notify: int | None = None) ->
         return
     was_established = sa.established
     sa.dead = True
+    sa.ended_at = ctx.now
     sa.failure = sa.failure or reason
     sa.linger_until = ctx.now + ctx.policy.failed_sa_linger
     sa.retransmit = None

@@ -46,6 +46,7 @@ from vpnrouter.wire.constants import (
     Phase1Attr,
     ProtocolId,
 )
+from vpnrouter.wire.errors import DecodeError
 from vpnrouter.wire.payloads import Proposal, SaPayload, Transform
 
 Note = Callable[[str], None]
@@ -203,6 +204,24 @@ def parse_phase1_transform(transform: Transform) -> Phase1Offer:
         unsupported=tuple(unsupported),
         **values,
     )
+
+
+MAX_KEPT_OFFERS = 16  # a peer's phase-1 transforms kept for diagnostics
+
+
+def phase1_offers(sa: SaPayload) -> tuple[Phase1Offer, ...]:
+    """The ISAKMP transforms of an initiator's SA payload, as far as they parse (kept on
+    the SA for ``show crypto isakmp diagnose``; never acted on)."""
+    found: list[Phase1Offer] = []
+    for proposal in sa.proposals:
+        if proposal.protocol_id != ProtocolId.ISAKMP:
+            continue
+        for transform in proposal.transforms:
+            try:
+                found.append(parse_phase1_transform(transform))
+            except DecodeError:
+                continue
+    return tuple(found[:MAX_KEPT_OFFERS])
 
 
 def describe_phase1(transform: Transform, note: Note) -> None:

@@ -19,7 +19,7 @@ from vpnrouter.crypto.prf import Prf
 from vpnrouter.ike.events import EspKeys, UdpEncapsulation
 from vpnrouter.ike.manager import MessageIds, ReplyCache, Retransmission
 from vpnrouter.ike.policy import CryptoMapEntry, IsakmpPolicy, Mode, TrafficSelector, TransformSet
-from vpnrouter.ike.proposals import Phase1Suite
+from vpnrouter.ike.proposals import EspOffer, Phase1Offer, Phase1Suite
 from vpnrouter.ike.ra import RaState
 
 ZERO_COOKIE = bytes(8)
@@ -113,6 +113,18 @@ class ChildRequest:
     peer_key: str = ""  # else over the newest one with this IkeSa.peer_key ("" = the peer)
 
 
+@dataclass(frozen=True)
+class Phase2Outcome:
+    """Why the last quick mode over an ISAKMP SA failed, and what the peer had proposed
+    when we were the responder (diagnostics only)."""
+
+    reason: str
+    notify: int | None = None
+    at: float = 0.0
+    peer_offers: tuple[EspOffer, ...] = ()  # the ESP transforms the peer proposed
+    peer_proxy: TrafficSelector | None = None  # its proxy identities, seen from our side
+
+
 @dataclass(eq=False)
 class IkeSa:
     """One ISAKMP SA, from MM1 until it is deleted and has lingered."""
@@ -161,6 +173,10 @@ class IkeSa:
     xauth_exempt: bool = False  # its key says "no-xauth"
     ra: RaState | None = None  # remote access (XAuth / Mode Config), either role
     dpd: DpdState = field(default_factory=DpdState)
+    ended_at: float | None = None  # when it was deleted or failed
+    # What the peer asked for, kept for ``show crypto isakmp diagnose`` (never acted on):
+    peer_offers: tuple[Phase1Offer, ...] = ()  # its main/aggressive mode transforms
+    phase2: Phase2Outcome | None = None  # the last quick mode that failed here
 
     @property
     def established(self) -> bool:

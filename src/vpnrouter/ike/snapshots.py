@@ -1,5 +1,6 @@
 """Read-only views of the SA table for ``show crypto isakmp sa`` / ``show crypto ipsec sa``
-(and, later, a diagnose command: failed SAs stay listed in their last state for a while)."""
+and ``show crypto isakmp diagnose``: failed SAs stay listed in their last state for a while,
+with their ``failure``, what the peer offered and the last failed quick mode."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from vpnrouter.ike.events import UdpEncapsulation
 from vpnrouter.ike.exchanges import vendor
 from vpnrouter.ike.exchanges.informational import notify_name
 from vpnrouter.ike.policy import Mode, TrafficSelector
-from vpnrouter.ike.sa import ChildSa, IkeSa
+from vpnrouter.ike.proposals import Phase1Offer
+from vpnrouter.ike.sa import ChildSa, IkeSa, Phase2Outcome
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,11 @@ class IsakmpSaSnapshot:
     xauth: str = ""  # "", "pending", "done" or "failed"
     mode_config: bool = False  # the configuration was sent (router) or received (client)
     dpd: bool = False  # we probe the peer with R-U-THERE
+    # for ``show crypto isakmp diagnose``:
+    ended: float | None = None  # when it was deleted or failed (engine clock)
+    offered: tuple[int, ...] = ()  # initiator: the priorities of the policies we offered
+    peer_offers: tuple[Phase1Offer, ...] = ()  # responder: the peer's phase-1 transforms
+    phase2: Phase2Outcome | None = None  # the last quick mode that failed over this SA
 
 
 @dataclass(frozen=True)
@@ -142,6 +149,10 @@ def isakmp_row(ctx: Context, sa: IkeSa) -> IsakmpSaSnapshot:
         xauth=_xauth(sa),
         mode_config=sa.ra is not None and sa.ra.config_done,
         dpd=ctx.policy.dpd is not None and vendor.does_dpd(sa),
+        ended=sa.ended_at,
+        offered=tuple(p.priority for p in sa.offered),
+        peer_offers=sa.peer_offers,
+        phase2=sa.phase2,
     )
 
 

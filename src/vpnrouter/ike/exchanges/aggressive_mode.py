@@ -33,6 +33,7 @@ from vpnrouter.ike.proposals import (
     accept_phase1_reply,
     duration,
     parse_phase1_transform,
+    phase1_offers,
     phase1_sa_payload,
     select_phase1,
 )
@@ -136,6 +137,7 @@ def responder_am1(ctx: Context, sa: IkeSa, inbound: codec.Inbound, request: byte
     _identify(ctx, sa, codec.first_of(inbound.payloads, IdPayload))
     ctx.isakmp(f"{sa.tag}: processing SA payload. message ID = 0")
     offer = codec.first_of(inbound.payloads, SaPayload)
+    sa.peer_offers = phase1_offers(offer)
     wanted = sessions.xauth_wanted(ctx, sa)
     choice = select_phase1(offer, phase1.usable_policies(ctx), sa.tag, ctx.isakmp, xauth=wanted)
     sa.suite = choice.suite

@@ -21,7 +21,12 @@ from vpnrouter.ike import codec, rules, sessions
 from vpnrouter.ike.context import IKE_PORT, Context
 from vpnrouter.ike.errors import ProtocolError
 from vpnrouter.ike.exchanges import natd, phase1, vendor, xauth
-from vpnrouter.ike.proposals import accept_phase1_reply, phase1_sa_payload, select_phase1
+from vpnrouter.ike.proposals import (
+    accept_phase1_reply,
+    phase1_offers,
+    phase1_sa_payload,
+    select_phase1,
+)
 from vpnrouter.ike.ra import RaState
 from vpnrouter.ike.sa import ChildRequest, IkeSa, Phase1State
 from vpnrouter.wire.constants import ExchangeType, NotifyType, PayloadType
@@ -164,6 +169,7 @@ def responder_mm1(ctx: Context, sa: IkeSa, inbound: codec.Inbound, request: byte
     ctx.isakmp(f"ISAKMP: local port {sa.local_port}, remote port {sa.peer_port}")
     ctx.isakmp(f"{sa.tag}: processing SA payload. message ID = 0")
     offer = codec.first_of(inbound.payloads, SaPayload)
+    sa.peer_offers = phase1_offers(offer)
     have_key = _find_key(ctx, sa)
     candidates = phase1.usable_policies(ctx) if have_key else ()
     xauth = have_key and sessions.xauth_wanted(ctx, sa)

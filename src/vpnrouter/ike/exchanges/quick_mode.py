@@ -26,12 +26,15 @@ from vpnrouter.ike.context import Context
 from vpnrouter.ike.errors import AuthenticationError, ProtocolError
 from vpnrouter.ike.exchanges import child, informational, proxy
 from vpnrouter.ike.manager import Retransmission, signed_mid
+from vpnrouter.ike.policy import TrafficSelector
 from vpnrouter.ike.proposals import (
     IPSEC_DEFAULT_LIFETIME,
     UDP_MODES,
+    EspOffer,
     accept_esp_reply,
     duration,
     esp_sa_payload,
+    parse_esp_transform,
 )
 from vpnrouter.ike.sa import ChildRequest, IkeSa, QmState, QuickMode
 from vpnrouter.wire.attributes import ipsec_attribute, pull_attributes, push_attributes
@@ -59,6 +62,7 @@ from vpnrouter.wire.payloads import (
 )
 
 NONCE_SIZE = 32
+MAX_KEPT_OFFERS = 16  # a refused proposal's ESP transforms kept for diagnose
 
 
 # --- shared ----------------------------------------------------------------------------------
@@ -322,6 +326,27 @@ def _responder_qm(
     return qm, payloads
 
 
+def _peer_proposal(
+    sa: IkeSa, inbound: codec.Inbound
+) -> tuple[tuple[EspOffer, ...], TrafficSelector | None]:
+    """What a refused QM1 proposed (ESP transforms, proxies from our side), for diagnose."""
+    offers: list[EspOffer] = []
+    sa_payloads = [p for p in inbound.payloads if isinstance(p, SaPayload)]
+    for proposal in sa_payloads[0].proposals if sa_payloads else ():
+        if proposal.protocol_id != ProtocolId.IPSEC_ESP:
+            continue
+        for transform in proposal.transforms:
+            try:
+                offers.append(parse_esp_transform(transform))
+            except DecodeError:
+                continue
+    try:
+        proposed: TrafficSelector | None = proxy.proposed_selector(sa, _ids(inbound))
+    except (ProtocolError, ValueError):
+        proposed = None
+    return tuple(offers[:MAX_KEPT_OFFERS]), proposed
+
+
 # RFC 2409 5.5: verify HASH(1), pick entry and transform, answer with HASH(2).
 def responder_qm1(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> None:
     prf, skeyid_a = _keys(sa)
@@ -338,7 +363,12 @@ def responder_qm1(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> None:
     sa.message_ids.claim(mid)
     ctx.isakmp(f"{sa.tag}: processing HASH payload. message ID = {signed_mid(mid)}")
     ctx.isakmp(f"{sa.tag}: processing SA payload. message ID = {signed_mid(mid)}")
-    qm, payloads = _responder_qm(ctx, sa, header, inbound)
+    try:
+        qm, payloads = _responder_qm(ctx, sa, header, inbound)
+    except ProtocolError as err:
+        offers, proposed = _peer_proposal(sa, inbound)
+        lifecycle.note_phase2_failure(ctx, sa, err.message, err.notify, offers, proposed)
+        raise
     digest = keymat.qm_hash2(prf, skeyid_a, mid, qm.ni, encode_payloads(payloads))
     message = codec.encrypted(sa, ExchangeType.QUICK, [HashPayload(digest), *payloads], mid)
     sa.quick[mid] = qm
