@@ -9,8 +9,6 @@ the counters ``show crypto ipsec sa`` will print.
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,8 +27,6 @@ from _dataplane_helpers import (
 
 pytestmark = [
     pytest.mark.netns,
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces"),
-    pytest.mark.skipif(shutil.which("tshark") is None, reason="needs tshark"),
 ]
 
 TRANSFER_BYTES = 4 * 1024 * 1024

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import time
 from collections.abc import Iterator
@@ -36,11 +35,6 @@ from _dataplane_helpers import (
 
 pytestmark = [
     pytest.mark.netns,
-    pytest.mark.skipif(os.geteuid() != 0, reason="needs root for namespaces"),
-    pytest.mark.skipif(
-        not Path("/usr/lib/ipsec/charon").exists() or shutil.which("swanctl") is None,
-        reason="needs strongSwan (charon, swanctl)",
-    ),
 ]
 
 PLUGINS = (
