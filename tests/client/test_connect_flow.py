@@ -1,0 +1,323 @@
+"""The connect flow's decisions, fed the engine events a gateway would cause (no network):
+what the user is asked and told at each step, how often, and that no secret is printed."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from collections.abc import Sequence
+from ipaddress import IPv4Address, IPv4Network
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from vpnrouter.client.connect import ConnectFailed, Connection, Options
+from vpnrouter.client.profiles import Profile
+from vpnrouter.client.prompt import LinesPrompter
+from vpnrouter.client.session import GroupKeyRefused
+from vpnrouter.ike.events import (
+    ChildSaDown,
+    ChildSaUp,
+    EspKeys,
+    IkeSaDown,
+    ModeConfigReceived,
+    NegotiationFailed,
+    XauthFailed,
+    XauthRequested,
+    XauthSucceeded,
+)
+from vpnrouter.ike.policy import TrafficSelector
+from vpnrouter.wire.constants import NotifyType
+
+GW = "172.18.124.159"
+ASK = XauthRequested(1, GW, ("username", "password"))
+AGAIN = XauthRequested(1, GW, ("username", "password"), "Authentication failed. Try again.")
+ADDRESS = IPv4Address("14.1.1.100")
+
+
+class Typist:
+    """Answers questions from a list and remembers them; never echoes."""
+
+    def __init__(self, answers: Sequence[str], out: io.StringIO) -> None:
+        self.answers = list(answers)
+        self.asked: list[str] = []
+        self.out = out
+
+    async def ask(self, prompt: str, *, secret: bool) -> str:
+        self.asked.append(prompt)
+        self.out.write(prompt + "\n")
+        return self.answers.pop(0)
+
+
+class Silent:
+    """A user who never answers."""
+
+    def __init__(self) -> None:
+        self.cancelled = False
+
+    async def ask(self, prompt: str, *, secret: bool) -> str:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            self.cancelled = True
+            raise
+        return ""
+
+
+class FakeSession:
+    """What the flow uses of a ClientSession; ``script[n]`` follows the n-th XAuth answer."""
+
+    def __init__(self, first: Sequence[Any], script: Sequence[Sequence[Any]] = ()) -> None:
+        self.events: asyncio.Queue[Any] = asyncio.Queue()
+        for event in first:
+            self.events.put_nowait(event)
+        self.script = [list(s) for s in script]
+        self.ended = asyncio.Event()
+        self.provided: list[tuple[str, str]] = []
+        self.heard_from_gateway = True
+        self.conn_id = 1
+        self.config: ModeConfigReceived | None = None
+        self.pairs: dict[int, Any] = {}
+        self.row: Any = None
+        self.plane = SimpleNamespace(tun=None)
+
+    def connect(self) -> int:
+        return 1
+
+    async def next_event(self) -> Any:
+        return await self.events.get()
+
+    def provide_xauth(self, username: str, password: str) -> bool:
+        self.provided.append((username, password))
+        for event in self.script.pop(0) if self.script else []:
+            self.events.put_nowait(event)
+        return True
+
+    def isakmp_row(self) -> Any:
+        return self.row
+
+
+def child(n: int, remote: str) -> ChildSaUp:
+    keys = EspKeys(0x1000 + n, 3, None, 1, bytes(24), bytes(16))
+    return ChildSaUp(
+        local="198.51.100.10",
+        peer=GW,
+        inbound=keys,
+        outbound=EspKeys(0x2000 + n, 3, None, 1, bytes(24), bytes(16)),
+        selector=TrafficSelector(IPv4Network(ADDRESS), IPv4Network(remote)),
+        mode="tunnel",
+        encapsulation=None,
+        lifetime_seconds=3600,
+        lifetime_kilobytes=4608000,
+        map_name="vpnclient",
+        map_seq=1,
+        transform_names="esp-3des esp-md5-hmac",
+        pfs_group=None,
+        ike_conn_id=1,
+        initiator=True,
+    )
+
+
+def connection(
+    tmp_path: Path, prompter: Any = None, *, peer_timeout: int = 90, username: str | None = None
+) -> tuple[Connection, io.StringIO, io.StringIO]:
+    out, err = io.StringIO(), io.StringIO()
+    profile = Profile(
+        name="office",
+        host=GW,
+        group_name="3000client",
+        group_password="cisco123",
+        username="cisco",
+        peer_timeout=peer_timeout,
+    )
+    options = Options(
+        entry="office",
+        profile=profile,
+        group_key="cisco123",
+        gateway=IPv4Address(GW),
+        prompter=prompter or Typist([], out),
+        username=username,
+        socket_path=tmp_path / "office.sock",
+        resolv_conf=tmp_path / "resolv.conf",
+    )
+    return Connection(options, out, err), out, err
+
+
+def negotiate(conn: Connection, session: FakeSession) -> list[str] | None:
+    """Run the flow up to "secure"; the failure's lines, or None when it got there."""
+    conn.session = session  # type: ignore[assignment]
+
+    async def run() -> list[str] | None:
+        try:
+            await asyncio.wait_for(conn._negotiate(), 10)
+        except ConnectFailed as exc:
+            return exc.lines
+        return None
+
+    return asyncio.run(run())
+
+
+def test_credentials_asked_then_security_profiles(tmp_path: Path) -> None:
+    out = io.StringIO()
+    typist = Typist(["", "cisco"], out)
+    conn, stdout, _ = connection(tmp_path, typist)
+    config = ModeConfigReceived(
+        1,
+        GW,
+        ADDRESS,
+        split_include=(IPv4Network("10.10.10.0/24"), IPv4Network("10.10.30.0/24")),
+    )
+    after = [XauthSucceeded(1, GW, "cisco"), config, child(1, "10.10.10.0/24")]
+    session = FakeSession([ASK], [[*after, child(2, "10.10.30.0/24")]])
+    assert negotiate(conn, session) is None
+    assert typist.asked == ["Username [cisco]: ", "Password: "]
+    assert session.provided == [("cisco", "cisco")]  # Enter kept the entry's user name
+    assert stdout.getvalue().splitlines() == [
+        "Contacting the security gateway at 172.18.124.159...",
+        "User Authentication for office...",
+        "Authenticating user...",
+        "Negotiating security profiles...",
+    ]
+
+
+def test_wrong_password_is_asked_again_until_the_gateway_refuses(tmp_path: Path) -> None:
+    out = io.StringIO()
+    typist = Typist(["", "guess-1", "alice", "guess-2"], out)
+    conn, stdout, _ = connection(tmp_path, typist)
+    session = FakeSession(
+        [ASK],
+        [
+            [XauthFailed(1, GW, None, "cisco"), AGAIN],
+            [XauthFailed(1, GW, 0, "alice", "the gateway refused the login")],
+        ],
+    )
+    lines = negotiate(conn, session)
+    assert lines == [
+        "Secure VPN Connection terminated by Peer.",
+        "Reason 413: User authentication failed.",
+        "The gateway refused the login of 'alice' and ended the connection.",
+    ]
+    assert typist.asked == ["Username [cisco]: ", "Password: ", "Username [cisco]: ", "Password: "]
+    assert session.provided == [("cisco", "guess-1"), ("alice", "guess-2")]
+    text = stdout.getvalue()
+    assert "Authentication failed. Try again." in text  # the gateway's own words
+    assert "guess" not in text
+
+
+def test_a_repeated_request_without_words_gets_ours(tmp_path: Path) -> None:
+    conn, stdout, _ = connection(tmp_path, LinesPrompter(["a", "b"], io.StringIO()))
+    session = FakeSession(
+        [ASK],
+        [[XauthFailed(1, GW, None, "cisco"), ASK], [IkeSaDown(1, "198.51.100.10", GW, "x")]],
+    )
+    negotiate(conn, session)
+    assert "User authentication failed. Enter the user name and password again." in (
+        stdout.getvalue()
+    )
+    assert session.provided == [("cisco", "a"), ("cisco", "b")]
+
+
+def test_wrong_group_password(tmp_path: Path) -> None:
+    conn, _, _ = connection(tmp_path)
+    lines = negotiate(conn, FakeSession([GroupKeyRefused(GW, 1)]))
+    assert lines == [
+        "Secure VPN Connection terminated locally by the Client.",
+        "The group password of group '3000client' is wrong: the gateway's answer does not"
+        " verify with it (or the group name is not the gateway's).",
+    ]
+
+
+def test_silent_gateway_counts_the_transmissions_peer_timeout_allows(tmp_path: Path) -> None:
+    conn, _, _ = connection(tmp_path, peer_timeout=15)
+    session = FakeSession([NegotiationFailed(GW, 1, "Death by retransmission P1")])
+    session.heard_from_gateway = False
+    lines = negotiate(conn, session)
+    assert lines is not None and lines[1] == "Reason 403: Unable to contact the security gateway."
+    assert "to 3 transmissions in 14 seconds" in lines[2]
+
+
+@pytest.mark.parametrize(
+    ("notify", "failure", "expected"),
+    [
+        (NotifyType.INVALID_ID_INFORMATION, "", "does not know the group '3000client'"),
+        (NotifyType.NO_PROPOSAL_CHOSEN, "", "accepted none of the client's proposals"),
+        (None, "phase 1 hash check failed (pre-shared key mismatch?)", "group password"),
+        (None, "", "failed: Death by retransmission P1."),
+    ],
+)
+def test_phase_1_failures_after_an_answer(
+    tmp_path: Path, notify: int | None, failure: str, expected: str
+) -> None:
+    conn, _, _ = connection(tmp_path)
+    session = FakeSession([NegotiationFailed(GW, 1, "Death by retransmission P1", notify)])
+    session.row = SimpleNamespace(failure=failure)
+    lines = negotiate(conn, session)
+    assert lines is not None and expected in lines[-1]
+
+
+def test_no_address_and_a_failed_quick_mode(tmp_path: Path) -> None:
+    conn, _, _ = connection(tmp_path)
+    reason = "Mode Config: the gateway assigned no address"
+    lines = negotiate(
+        conn, FakeSession([ModeConfigReceived(1, GW, None), NegotiationFailed(GW, 1, reason)])
+    )
+    assert lines is not None and "assigned no address" in lines[-1]
+    conn, _, _ = connection(tmp_path)
+    lines = negotiate(
+        conn,
+        FakeSession(
+            [ModeConfigReceived(1, GW, ADDRESS), NegotiationFailed(GW, 2, "no proposal chosen")]
+        ),
+    )
+    assert lines == [
+        "Secure VPN Connection terminated locally by the Client.",
+        "Negotiating security profiles with 172.18.124.159 failed: no proposal chosen.",
+    ]
+
+
+def test_the_question_is_abandoned_when_the_gateway_gives_up(tmp_path: Path) -> None:
+    silent = Silent()
+    conn, _, _ = connection(tmp_path, silent)
+    session = FakeSession([ASK])
+
+    async def run() -> list[str]:
+        conn.session = session  # type: ignore[assignment]
+        task = asyncio.ensure_future(conn._negotiate())
+        await asyncio.sleep(0.05)
+        session.events.put_nowait(IkeSaDown(1, "198.51.100.10", GW, "XAuth timed out"))
+        session.ended.set()
+        try:
+            await asyncio.wait_for(task, 5)
+        except ConnectFailed as exc:
+            return exc.lines
+        return []
+
+    lines = asyncio.run(run())
+    assert silent.cancelled and session.provided == []
+    assert lines[-1] == "The security association with 172.18.124.159 failed: XAuth timed out."
+
+
+@pytest.mark.parametrize(
+    ("event", "expected"),
+    [
+        (ChildSaDown("198.51.100.10", GW, 1, 2, "DPD: peer not responding"), "Reason 412"),
+        (IkeSaDown(1, "198.51.100.10", GW, "Receive delete from peer"), "Reason 433"),
+        (ChildSaDown("198.51.100.10", GW, 1, 2, "deleted by peer"), "Reason 433"),
+        (ChildSaDown("198.51.100.10", GW, 1, 2, "lifetime expired"), "are gone"),
+    ],
+)
+def test_a_secure_link_lost(tmp_path: Path, event: Any, expected: str) -> None:
+    conn, _, _ = connection(tmp_path)
+    session = FakeSession([event])
+    conn.session = session  # type: ignore[assignment]
+
+    async def run() -> list[str]:
+        try:
+            await asyncio.wait_for(conn._watch(), 5)
+        except ConnectFailed as exc:
+            return exc.lines
+        return []
+
+    assert any(expected in line for line in asyncio.run(run()))
