@@ -191,6 +191,12 @@ class Router:
         """Tell the peers (Delete notifications), then let the data plane go."""
         self.link.cancel_timer()
         engine, now = self.engine, self.now()
+        # Remote-access clients hear first that their ISAKMP SA goes: vpnc answers the Delete
+        # of its IPsec SA with a new quick mode at once and then checks a Delete of the
+        # ISAKMP SA that follows as part of that exchange (wrong hash: "got delete for old
+        # connection, ignoring"), so it would stay up, talking to nobody.
+        for conn_id in (row["conn_id"] for row in remote_access_clients(engine.isakmp_sas(now))):
+            engine.delete_ike_sa(now, conn_id=conn_id)
         engine.delete_child_sa(now)
         for row in engine.isakmp_sas(now):
             # only established SAs can carry a Delete the peer will be able to read
