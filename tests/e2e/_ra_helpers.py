@@ -127,6 +127,7 @@ class Vpnc:
     # What the user types when XAuth asks again (vpnc reads it from standard input when it
     # has no terminal); without answers vpnc runs "Noninteractive" and gives up instead.
     answers: tuple[str, ...] = ()
+    debug: int = 1  # vpnc --debug: 3 shows every packet it parses (and its hash checks)
     process: LabProcess | None = None
     dir: Path = field(init=False)
 
@@ -174,7 +175,7 @@ class Vpnc:
         return "\n".join(lines) + "\n"
 
     def start(self) -> Vpnc:
-        """Start vpnc (in the foreground, ``--debug 1``); `wait_connected` waits for it."""
+        """Start vpnc (in the foreground); `wait_connected` or `wait_exit` waits for it."""
         if self.process is not None and self.process.alive():
             raise LabError(f"{self.name} already running")
         self.conf.write_text(self.config_text())
@@ -186,7 +187,9 @@ class Vpnc:
         stdin.write_text("".join(f"{answer}\n" for answer in self.answers))
         stdin.chmod(0o600)
         argv = ["sh", "-c", _MOUNT_AND_EXEC, "sh", str(self.rundir), str(stdin)]
-        argv += [str(VPNC), "--no-detach", "--debug", "1", str(self.conf)]
+        # line-buffered, so that the log shows what vpnc did up to now
+        argv += ["stdbuf", "-oL", str(VPNC), "--no-detach", "--debug", str(self.debug)]
+        argv.append(str(self.conf))
         self.process = self.topology.popen(self.ns, argv, name=self.name, log=self.log_path)
         return self
 
