@@ -16,6 +16,8 @@ from pathlib import Path
 
 from vpnrouter.cli.shell.session import BackendError
 from vpnrouter.cli.shell.snapshot import (
+    ConfigRef,
+    Diagnosis,
     EspSa,
     FlowCounters,
     IkeSa,
@@ -123,7 +125,31 @@ def vpn2611() -> Snapshot:
         ipsec=(lan, client_host, client_any),
         pools=(pool,),
         running_config=running_config("vpn2611"),
+        diagnoses=vpn2611_diagnoses(),
     )
+
+
+def vpn2611_diagnoses() -> tuple[Diagnosis, ...]:
+    """What vpn2611's router says of its two peers (``show crypto isakmp diagnose``)."""
+    lan = Diagnosis(
+        peer="172.18.124.199", verdict="up", conn_id=5, state="QM_IDLE",
+        text="phase 1 with 172.18.124.199 is up (QM_IDLE, conn-id 5, DES/MD5/group 1 by policy"
+        " 10), with 1 IPsec SA pair: 10.10.10.0/24 <-> 10.10.20.0/24 (crypto map clientmap 1)."
+        " Nothing failed.",
+        config=(ConfigRef(61, "crypto isakmp policy 10"),
+                ConfigRef(70, "crypto isakmp key ***** address 172.18.124.199 no-xauth"),
+                ConfigRef(114, "crypto map clientmap 1 ipsec-isakmp")),
+    )  # fmt: skip
+    client = Diagnosis(
+        peer="64.102.55.142", verdict="up", conn_id=6, state="QM_IDLE",
+        text="phase 1 with 64.102.55.142 is up (QM_IDLE, conn-id 6, 3DES/SHA/group 2 by policy"
+        " 3) for client group 3000client, user cisco, address 14.1.1.106, with 3 IPsec SA"
+        " pairs: 172.18.124.159/32 <-> 14.1.1.106/32 (crypto map clientmap 10) and"
+        " 0.0.0.0/0 <-> 14.1.1.106/32 (crypto map clientmap 10). Nothing failed.",
+        config=(ConfigRef(51, "crypto isakmp policy 3"),
+                ConfigRef(79, "crypto isakmp client configuration group 3000client")),
+    )  # fmt: skip
+    return (lan, client)
 
 
 def vpn3640() -> Snapshot:

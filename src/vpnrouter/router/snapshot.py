@@ -4,7 +4,7 @@ it (``vpnrouter.cli.shell.snapshot.Snapshot``, docs/CONTRACTS.md "control socket
 Everything comes from state the daemon holds: the configuration it runs (interfaces, version
 line, ``show running-config`` text), how its interfaces were bound, the IKE engine's SA rows
 (through ``cli.shell.from_engine``), the data plane's per-SA counters and the AAA pools'
-leases.
+leases; ``diagnoses`` come from :mod:`vpnrouter.router.diagnose`.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from vpnrouter.cli.shell.snapshot import (
 )
 from vpnrouter.config import RunningConfig, render
 from vpnrouter.ike.engine import IkeEngine
+from vpnrouter.router.diagnose import diagnose
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,7 @@ def build_snapshot(
     debug: Collection[str],
     aaa: Aaa | None,
 ) -> Snapshot:
+    isakmp_rows, ipsec_rows = engine.isakmp_sas(now), engine.ipsec_sas(now)
     ike_sas = tuple(
         ike_sa(
             row,
@@ -109,10 +111,11 @@ def build_snapshot(
             group_name=row.group_name or None,
             assigned_address=str(row.assigned_address) if row.assigned_address else None,
         )
-        for row in engine.isakmp_sas(now)
+        for row in isakmp_rows
     )
+    crypto_map = facts.config.crypto_map_for_interface(facts.crypto_interface)
     flows = ipsec_flows(
-        engine.ipsec_sas(now),
+        ipsec_rows,
         lookup,
         interface=facts.crypto_interface,
         acl_tags=facts.acl_tags,
@@ -124,4 +127,5 @@ def build_snapshot(
         ipsec=flows,
         pools=pools(aaa),
         running_config=render(facts.config),
+        diagnoses=diagnose(facts.config, crypto_map, isakmp_rows, ipsec_rows, now),
     )

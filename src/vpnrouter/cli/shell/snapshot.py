@@ -191,12 +191,41 @@ class LocalPool:
 
 
 @dataclass(frozen=True)
+class ConfigRef:
+    """A line of the router's configuration file (secrets masked)."""
+
+    line: int  # line number in the file the router loaded
+    text: str  # "crypto isakmp policy 10"
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """``show crypto isakmp diagnose [PEER]``: what the router knows went right or wrong with
+    one peer, in one or two sentences, and the configuration lines involved.
+
+    ``verdict`` is ``up`` (phase 1 up, no failure), ``failed`` (the last phase 1 failed, or
+    a quick mode failed over a live one: see ``phase``), ``deleted`` (a phase 1 that was up
+    went away), ``negotiating`` or ``idle`` (a configured peer with no SA yet).
+    """
+
+    peer: str
+    verdict: str
+    text: str
+    phase: int = 0  # the failed phase: 1 or 2 (0: none)
+    conn_id: int | None = None
+    state: str = ""  # the ISAKMP SA's (last) state: MM_NO_STATE, MM_KEY_EXCH, QM_IDLE ...
+    age: float | None = None  # seconds since the failure or deletion
+    config: tuple[ConfigRef, ...] = ()
+
+
+@dataclass(frozen=True)
 class Snapshot:
     router: RouterInfo
     ike_sas: tuple[IkeSa, ...] = ()
     ipsec: tuple[IpsecFlow, ...] = ()
     pools: tuple[LocalPool, ...] = ()
     running_config: str = ""  # `show running-config` text, header included
+    diagnoses: tuple[Diagnosis, ...] = ()  # one per peer the router knows of
     schema: int = field(default=SCHEMA_VERSION)
 
     def to_json(self) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from vpnrouter.cli.shell.show.common import Dialect, ShowResult
 from vpnrouter.cli.shell.show.crypto_session import show_crypto_session
 from vpnrouter.cli.shell.show.cryptomap import show_crypto_map
+from vpnrouter.cli.shell.show.diagnose import show_isakmp_diagnose
 from vpnrouter.cli.shell.show.engine import show_engine
 from vpnrouter.cli.shell.show.ipsec import show_ipsec_sa
 from vpnrouter.cli.shell.show.isakmp import show_isakmp_policy, show_isakmp_sa
@@ -30,6 +31,7 @@ SHOW_COMMANDS: dict[str, ShowHandler] = {
     "show.running-config": show_running_config,
     "show.isakmp-sa": show_isakmp_sa,
     "show.isakmp-policy": show_isakmp_policy,
+    "show.isakmp-diagnose": show_isakmp_diagnose,
     "show.ipsec-sa": show_ipsec_sa,
     "show.engine": show_engine,
     "show.session": show_crypto_session,
