@@ -8,9 +8,11 @@ bridges with them). Nothing is ever created in the caller's namespace: each veth
 created directly into its two namespaces, so parallel runs cannot collide on names.
 
 Every name carries a per-run prefix ``vr{pid}-{n}-`` (the PID of the Python process and a
-per-process counter). The ``ip`` command (iproute2) does the work: it is what the recipe
-that was seen working on this machine uses, it addresses namespaces by name and its error
-messages go straight into `LabError`.
+per-process counter), or one the caller chooses (``vpnrouter lab`` uses ``lab-``; a chosen
+prefix must not look like the per-run one, which `reap_stale_namespaces` may remove;
+`detach()` lets the lab outlive the process). The ``ip`` command (iproute2) does the work:
+it is what the recipe that was seen working on this machine uses, it addresses namespaces
+by name and its error messages go straight into `LabError`.
 """
 
 from __future__ import annotations
@@ -227,8 +229,14 @@ class Segment:
 class Topology:
     """Namespaces, segments and veth links with a per-run prefix; a context manager."""
 
-    def __init__(self, *, workdir: Path | None = None, keep_workdir: bool = False) -> None:
-        self.prefix = f"vr{os.getpid()}-{next(_counter)}-"
+    def __init__(
+        self,
+        *,
+        workdir: Path | None = None,
+        keep_workdir: bool = False,
+        prefix: str | None = None,
+    ) -> None:
+        self.prefix = prefix if prefix is not None else f"vr{os.getpid()}-{next(_counter)}-"
         self._own_workdir = workdir is None
         self.keep_workdir = keep_workdir
         if workdir is None:
@@ -446,6 +454,12 @@ class Topology:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    def detach(self) -> None:
+        """Let what this topology made outlive this process: it is no longer closed at exit
+        (``vpnrouter lab up`` hands its namespaces and processes to a state file, and
+        ``lab down`` removes them). The topology can still be used and closed explicitly."""
+        _OPEN.discard(self)
 
     def _check_open(self) -> None:
         if self._closed:
