@@ -321,3 +321,62 @@ def test_a_secure_link_lost(tmp_path: Path, event: Any, expected: str) -> None:
         return []
 
     assert any(expected in line for line in asyncio.run(run()))
+
+
+class FakeChanges:
+    def __init__(self) -> None:
+        self.pinned: list[Any] = []
+
+    async def pin_gateway(self, path: Any) -> bool:
+        self.pinned.append(path)
+        return True
+
+
+@pytest.mark.parametrize("split", [(), (IPv4Network("10.10.10.0/24"),)])
+def test_secure_link_routes_dns_and_banner(tmp_path: Path, split: tuple[IPv4Network, ...]) -> None:
+    conn, stdout, _ = connection(tmp_path)
+    resolv = tmp_path / "resolv.conf"
+    resolv.write_text("nameserver 192.0.2.53\n")
+    routes: list[IPv4Network] = []
+
+    async def add_route(network: IPv4Network) -> None:
+        routes.append(network)
+
+    session = FakeSession([])
+    session.plane = SimpleNamespace(tun=None, add_route=add_route)
+    session.config = ModeConfigReceived(
+        1,
+        GW,
+        ADDRESS,
+        dns=(IPv4Address("10.10.10.10"),),
+        domain="cisco.com",
+        banner="Authorized users only.\r\nAll access is logged.",
+        split_include=split,
+    )
+    session.pairs = {0x1001: child(1, "0.0.0.0/0")}
+    session.counters = lambda: {}  # type: ignore[attr-defined]
+    session.sa_counters = lambda spi, inbound: None  # type: ignore[attr-defined]
+    session.ike = None  # type: ignore[attr-defined]
+    session.connected_at = 0.0  # type: ignore[attr-defined]
+    session.now = lambda: 5.0  # type: ignore[attr-defined]
+    changes = FakeChanges()
+    conn.session = session  # type: ignore[assignment]
+    conn.changes = changes  # type: ignore[assignment]
+    conn.path = SimpleNamespace(source=IPv4Address("198.51.100.10"))  # type: ignore[assignment]
+    asyncio.run(conn._secure())
+    lines = stdout.getvalue().splitlines()
+    assert lines[:4] == [
+        "Your link is now secure.",
+        "",
+        "Authorized users only.",
+        "All access is logged.",
+    ]
+    if split:
+        assert routes == list(split) and changes.pinned == []
+        assert "Secured routes: 10.10.10.0/24 via cipsec0" in lines
+    else:
+        assert [str(n) for n in routes] == ["0.0.0.0/1", "128.0.0.0/1"]
+        assert len(changes.pinned) == 1  # the host route to the gateway
+    assert "DNS: applied to " + str(resolv) in lines
+    assert resolv.read_text().splitlines()[1:3] == ["search cisco.com", "nameserver 10.10.10.10"]
+    assert conn.status({})["connected_for"] == 5.0

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import signal
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
@@ -62,6 +63,7 @@ from vpnrouter.ike.events import (
     ChildSaDown,
     ChildSaUp,
     IkeSaDown,
+    LogFacility,
     ModeConfigReceived,
     NegotiationFailed,
     XauthFailed,
@@ -114,7 +116,7 @@ class Options:
     tun_name: str = DEFAULT_TUN
     apply_dns: bool = True
     resolv_conf: Path = Path("/etc/resolv.conf")
-    debug: frozenset[Any] = frozenset()
+    debug: frozenset[LogFacility] = frozenset()
 
 
 class Connection:
@@ -208,7 +210,7 @@ class Connection:
         session = ClientSession(
             settings,
             log=logger.emit if logger is not None else None,
-            secrets_logging=any(str(f) == "secrets" for f in options.debug),
+            secrets_logging=LogFacility.SECRETS in options.debug,
         )
         try:
             await session.start()
@@ -472,7 +474,6 @@ class Connection:
             lines.append(f"NAT passthrough is active on port UDP {result['gateway_port']}")
         else:
             lines.append("NAT passthrough is inactive")
-        lines.append("Local LAN Access is disabled")
         tunnel = self.options.tun_name
         if result["all_traffic"]:
             lines.append(f"Secured routes: all traffic (0.0.0.0/1 and 128.0.0.0/1 via {tunnel})")
@@ -531,9 +532,9 @@ class Connection:
 
 def _open_problem(exc: OSError, settings: SessionSettings) -> str:
     """Why the TUN device or the sockets could not be opened, in words."""
-    if isinstance(exc, PermissionError) or exc.errno in (1, 13):
+    if isinstance(exc, PermissionError) or exc.errno in (errno.EPERM, errno.EACCES):
         return "vpnclient needs root (CAP_NET_ADMIN and CAP_NET_RAW) for its TUN device and sockets"
-    if exc.errno == 98:
+    if exc.errno == errno.EADDRINUSE:
         return (
             f"UDP port 500 or 4500 on {settings.local} is in use by another program"
             " (another VPN client or IKE daemon?)"

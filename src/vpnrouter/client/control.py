@@ -296,7 +296,6 @@ def format_status(result: Mapping[str, Any]) -> str:
         lines.append(f"NAT passthrough is active on port UDP {result.get('gateway_port')}")
     else:
         lines.append("NAT passthrough is inactive")
-    lines.append("Local LAN Access is disabled")
     lines += ["", "VPN traffic summary."]
     connected = result.get("connected_for")
     lines.append(
