@@ -9,7 +9,8 @@
    14.1.1.100``) and ``crypto isakmp keepalive 10 2`` (DPD on demand). Two clients: the second
    is refused (pool exhausted) while the first works; the first is then killed without a
    Delete, traffic towards it makes the router probe, DPD declares it dead, the address goes
-   back to the pool, and the second client gets it.
+   back to the pool, and the second client gets it; when that one crashes and comes straight
+   back, its INITIAL-CONTACT frees the address at once.
 """
 
 from __future__ import annotations
@@ -161,9 +162,21 @@ def test_pool_exhausted_then_dpd_returns_the_address_of_a_killed_client(
     assert "R_U_THERE sequence" in r2611.log()
 
     # the address is free again: the client that was refused gets it now
-    again = Vpnc(lab, "pc2", name="vpnc-pc2-again")
+    again = Vpnc(lab, "pc2", name="vpnc-pc2-again", local_port=500)
     assert again.start().wait_connected()["INTERNAL_IP4_ADDRESS"] == POOL_FIRST
     assert lab.ping("pc2", VPN2611.host_addr, count=2, deadline=10)
-    assert again.disconnect() is not None
+
+    # it crashes and comes straight back from the same address and port: its INITIAL-CONTACT
+    # clears the old session at once, so the only address is free for it again
+    assert again.kill() is not None
+    back = Vpnc(lab, "pc2", name="vpnc-pc2-back", local_port=500)
+    assert back.start().wait_connected()["INTERNAL_IP4_ADDRESS"] == POOL_FIRST
+    r2611.wait_log(
+        STATUS + re.escape(PC2_ADDR) + rf"  Assigned_client_addr: {POOL_FIRST}  Disconnected: "
+        r"initial contact"
+    )
+    assert [(row["peer"], row["address"]) for row in clients(r2611)] == [(PC2_ADDR, POOL_FIRST)]
+    assert lab.ping("pc2", VPN2611.host_addr, count=2, deadline=10)
+    assert back.disconnect() is not None
     wait_leases(r2611, set())
     assert r2611.stop() == 0
