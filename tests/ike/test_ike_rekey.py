@@ -7,6 +7,7 @@ from ikepair import FLOW_2611, Pair, seed_2611, seed_3640
 
 from vpnrouter.ike.events import ChildSaDown, ChildSaUp, Event, IkeSaDown, IkeSaUp
 from vpnrouter.ike.policy import IkePolicy
+from vpnrouter.wire.constants import ExchangeType
 
 
 def established(policy_a: IkePolicy | None = None, policy_b: IkePolicy | None = None) -> Pair:
@@ -163,3 +164,120 @@ def test_dynamic_entry_pairs_are_not_rekeyed_without_an_isakmp_sa() -> None:
     pair.pump()
     assert len(pair.a.of(IkeSaUp)) == 1 and len(pair.a.of(ChildSaUp)) == 1
     assert "dynamic map entry: not initiating" in pair.a.log_text()
+
+
+def active(pair: Pair) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """(inbound, outbound) SPIs of each side's ACTIVE pairs."""
+    return tuple(  # type: ignore[return-value]
+        [
+            (r.inbound_spi, r.outbound_spi)
+            for r in n.engine.ipsec_sas(pair.now)
+            if r.state == "ACTIVE"
+        ]
+        for n in (pair.a, pair.b)
+    )
+
+
+def test_simultaneous_rekey_leaves_one_active_pair_that_both_sides_agree_on() -> None:
+    """Both sides count the same bytes, so both reach the soft volume limit at once and each
+    rekeys the pair: two quick modes cross and two new pairs come up. Both sides must then
+    keep the same one ACTIVE (it is the one rekeyed at its own soft limit later) and drop
+    the redundant one; the old pair still ends at its hard limit."""
+    pair = established()
+    (old,) = pair.a.of(ChildSaUp)
+    limit = old.lifetime_kilobytes * 1024
+    pair.a.engine.report_traffic(old.outbound.spi, int(limit * 0.91), pair.now)
+    pair.b.engine.report_traffic(old.inbound.spi, int(limit * 0.91), pair.now)
+    pair.pump()
+    assert len(pair.a.of(ChildSaUp)) == len(pair.b.of(ChildSaUp)) == 3  # the collision
+    ([mine], [theirs]) = active(pair)
+    assert mine == (theirs[1], theirs[0])  # the same pair, seen from either side
+    assert "rekey collision" in pair.a.log_text() + pair.b.log_text()
+    # the redundant pair is gone on both sides: old (REKEYED) and the survivor remain
+    for node in (pair.a, pair.b):
+        assert sorted(r.state for r in node.engine.ipsec_sas(pair.now)) == ["ACTIVE", "REKEYED"]
+    # the old pair ends at its hard limit; the survivor is rekeyed at its own soft limit
+    pair.a.engine.report_traffic(old.outbound.spi, limit, pair.now)
+    pair.b.engine.report_traffic(old.inbound.spi, limit, pair.now)
+    pair.pump()
+    assert active(pair) == ([mine], [theirs])
+    pair.a.engine.report_traffic(mine[1], int(limit * 0.91), pair.now)
+    pair.pump()
+    assert pair.a.of(ChildSaUp)[-1].replaces == mine
+    assert pair.b.of(ChildSaUp)[-1].replaces == theirs
+    ([newest_a], [newest_b]) = active(pair)
+    assert newest_a == (newest_b[1], newest_b[0]) and newest_a != mine
+
+
+def test_simultaneous_soft_lifetime_signals_from_both_data_planes() -> None:
+    """The data planes' soft-limit signals (either SPI of the pair) arrive at once on both
+    sides: the same collision, resolved the same way."""
+    pair = established()
+    (old,) = pair.a.of(ChildSaUp)
+    pair.a.engine.sa_lifetime_reached(old.outbound.spi, False, pair.now)
+    pair.b.engine.sa_lifetime_reached(old.outbound.spi, False, pair.now)
+    pair.pump()
+    ([mine], [theirs]) = active(pair)
+    assert mine == (theirs[1], theirs[0])
+    assert mine not in ((old.inbound.spi, old.outbound.spi), (old.outbound.spi, old.inbound.spi))
+
+
+def test_the_newest_surviving_pair_becomes_active_when_the_active_one_is_deleted() -> None:
+    """A peer may delete the pair we consider current (e.g. it could not install it) while
+    an older one still runs: that one must be ACTIVE again, and rekeyed when it is due,
+    rather than left REKEYED until it expires with traffic on it."""
+    pair = established()
+    (old,) = pair.a.of(ChildSaUp)
+    pair.advance(3241)  # the initiator (a) rekeys at 90 %
+    new = pair.a.of(ChildSaUp)[1]
+    assert active(pair)[0] == [(new.inbound.spi, new.outbound.spi)]
+    pair.b.engine.delete_child_sa(pair.now, spi=new.outbound.spi)
+    pair.pump()
+    assert active(pair) == (
+        [(old.inbound.spi, old.outbound.spi)],
+        [(old.outbound.spi, old.inbound.spi)],
+    )
+    pair.advance(1)  # past its soft lifetime already: rekeyed at once
+    latest = pair.a.of(ChildSaUp)[-1]
+    assert latest.replaces == (old.inbound.spi, old.outbound.spi) and latest != new
+    ([mine], [theirs]) = active(pair)
+    assert mine == (latest.inbound.spi, latest.outbound.spi) == (theirs[1], theirs[0])
+    pair.advance(400)  # the old pair expires; traffic stays on the new one
+    assert active(pair) == ([mine], [theirs])
+
+
+def test_a_pair_that_ends_before_its_successor_hands_back_to_the_previous_one() -> None:
+    """The current pair reached its hard limit while its rekey was still under way: the
+    previous pair (still valid, REKEYED) carries the traffic again, and the quick mode in
+    flight replaces it; no second rekey is started for it."""
+    pair = established()
+    (first,) = pair.a.of(ChildSaUp)
+    limit = first.lifetime_kilobytes * 1024
+    pair.a.engine.report_traffic(first.outbound.spi, int(limit * 0.91), pair.now)
+    pair.pump()
+    second = pair.a.of(ChildSaUp)[1]
+
+    def lose_quick_mode(
+        sender: str, data: bytes, dest: tuple[str, int], sport: int
+    ) -> bytes | None:
+        return None if sender == "a" and data[18] == ExchangeType.QUICK else data
+
+    pair.hook = lose_quick_mode
+    pair.a.engine.report_traffic(second.outbound.spi, int(limit * 0.91), pair.now)
+    pair.pump()
+    pair.hook = None
+    pair.a.engine.sa_lifetime_reached(second.outbound.spi, True, pair.now)
+    pair.pump()
+    assert active(pair)[0] == [(first.inbound.spi, first.outbound.spi)]
+    pair.a.engine.report_traffic(first.outbound.spi, int(limit * 0.95), pair.now)  # in use
+    pair.pump()
+    assert pair.a.log_text().count("rekeying SA") == 2  # the first's rekey, the second's
+    pair.advance(3)  # the lost quick mode is retransmitted
+    third = pair.a.of(ChildSaUp)[-1]
+    assert len(pair.a.of(ChildSaUp)) == 3 and third.replaces == (
+        first.inbound.spi,
+        first.outbound.spi,
+    )
+    assert pair.a.log_text().count("rekeying SA") == 2
+    ([mine], [theirs]) = active(pair)
+    assert mine == (third.inbound.spi, third.outbound.spi) == (theirs[1], theirs[0])

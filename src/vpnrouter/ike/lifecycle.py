@@ -21,7 +21,10 @@ def drop_child(ctx: Context, child: ChildSa, reason: str) -> None:
     if ctx.table.children.get(child.inbound.spi) is not child:
         return
     del ctx.table.children[child.inbound.spi]
+    was_active = child.state is ChildState.ACTIVE
     child.state = ChildState.DELETED
+    if was_active:
+        _promote_survivor(ctx, child)
     for spi, dest in ((child.inbound.spi, child.local), (child.outbound.spi, child.peer)):
         ctx.ipsec(
             f"IPSEC(delete_sa): deleting SA, (sa) sa_dest= {dest}, sa_prot= 50, "
@@ -30,6 +33,37 @@ def drop_child(ctx: Context, child: ChildSa, reason: str) -> None:
     ctx.emit(ChildSaDown(child.local, child.peer, child.inbound.spi, child.outbound.spi, reason))
     if child.client_address is not None:
         sessions.release_unused(ctx, reason)
+
+
+def _promote_survivor(ctx: Context, gone: ChildSa) -> None:
+    """One ACTIVE pair per traffic: when the current pair goes (the peer deleted it, its
+    lifetime ran out before its successor came up, ...) while older pairs for the same
+    traffic still run, the newest of them carries the traffic again (the data plane falls
+    back to it as well) and is rekeyed when it is due, unless a quick mode for that traffic
+    is already under way, instead of waiting, REKEYED, for its end with traffic on it."""
+    key = gone.peer_key or gone.peer
+    negotiating = any(
+        qm.selector == gone.selector
+        for sa in ctx.table.ike.values()
+        if sa.alive and sa.peer_key == key
+        for qm in sa.quick.values()
+    )
+    rest = [
+        c
+        for c in ctx.table.children.values()
+        if (c.peer_key or c.peer) == key
+        and c.selector == gone.selector
+        and c.state is ChildState.REKEYED
+    ]
+    if not rest:
+        return
+    survivor = max(rest, key=lambda c: c.conn_ids[0])
+    survivor.state = ChildState.ACTIVE
+    survivor.rekey_started = negotiating
+    ctx.ipsec(
+        f"IPSEC: spi 0x{survivor.inbound.spi:08X} to {survivor.peer} is the current SA again "
+        f"(spi 0x{gone.inbound.spi:08X} deleted)"
+    )
 
 
 def fail_quick(
