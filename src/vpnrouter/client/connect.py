@@ -195,7 +195,8 @@ class Connection:
 
     async def _run_session(self) -> int:
         options, path = self.options, self.path
-        assert path is not None  # set by run()
+        if path is None:
+            raise RuntimeError("the path to the gateway is looked up first")
         settings = SessionSettings(
             gateway=options.gateway,
             local=path.source,
@@ -228,13 +229,12 @@ class Connection:
                 stop.cancel()
                 if not flow.done():
                     flow.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
+                try:
                     await flow
-            if not flow.cancelled() and flow.exception() is not None:
-                error = flow.exception()
-                if not isinstance(error, ConnectFailed):
-                    raise error  # type: ignore[misc]
-                failure = error
+                except asyncio.CancelledError:
+                    pass  # stopped by the user (Ctrl-C, SIGTERM, vpnclient disconnect)
+                except ConnectFailed as exc:
+                    failure = exc
         finally:
             await self._teardown()
             await session.close()
