@@ -127,7 +127,13 @@ def test_peer_offers_a_policy_we_do_not_have() -> None:
     assert refs(ours) == [(51, "crypto isakmp policy 3"), (61, "crypto isakmp policy 10")]
     # vpn3640 is still retransmitting: negotiating, with the peer's refusal noted
     theirs = r3640.diagnosis(A2611, net.now)
-    assert theirs.verdict == "negotiating" and "NO_PROPOSAL_CHOSEN" in theirs.text
+    assert theirs.verdict == "negotiating"
+    assert theirs.text == (
+        "peer 172.18.124.159 refused our phase 1 proposal (NO_PROPOSAL_CHOSEN): we offered"
+        " policy 10 (AES-256/SHA/group 14) and it accepts none of them (still retrying:"
+        " MM_NO_STATE, we started it 3 s ago)."
+    )
+    assert refs(theirs) == [(22, "crypto isakmp policy 10")]
     net.advance(120)
     theirs = r3640.diagnosis(A2611, net.now)
     assert (theirs.verdict, theirs.phase) == ("failed", 1)

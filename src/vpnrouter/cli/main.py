@@ -19,6 +19,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "vpnrouter.cli.run_cmd",
     "vpnrouter.cli.status_cmd",
     "vpnrouter.cli.shell_cmd",
+    "vpnrouter.cli.lab_cmd",
 )
 
 

@@ -8,4 +8,8 @@
   from dataclasses (`L2LConn`, `XauthClientConn`, `XauthServerConn`).
 - `capture`: tshark captures (`Capture`) and what they show (`summarize`).
 - `requirements`: what the machine lacks for all of this.
+- ``vpnrouter lab`` (`vpnrouter.cli.lab_cmd`): `cli_up` (the steps of ``lab up``), `cli_peers`
+  (routers, strongSwan, vpnclient/vpnc, host1's DNS server `dnsd`), `cli_report` (the seed's
+  verification section), `cli_run` (detached processes, teardown) and `cli_state` (the state
+  file that lets the lab outlive ``lab up``).
 """

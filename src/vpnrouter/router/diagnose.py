@@ -239,10 +239,18 @@ def _xauth_failed(refs: Refs, row: IsakmpSaSnapshot) -> Finding:
 
 def _negotiating(refs: Refs, row: IsakmpSaSnapshot, now: float) -> Finding:
     role = "we started it" if row.initiator else "the peer started it"
+    still = f" (still retrying: {row.state}, {role} {max(0, int(now - row.created))} s ago)"
+    notify = row.peer_notify
+    if row.initiator and notify == "NO_PROPOSAL_CHOSEN":
+        found = _refused_our_policies(refs, row)
+        return Finding(found.text[:-1] + still + ".", found.refs)
+    if row.initiator and notify in AUTH_NOTIFIES:
+        found = _key_mismatch(refs, row, f"it answered {notify}")
+        return Finding(found.text[:-1] + still + ".", found.refs)
     text = f"phase 1 with {row.peer} is in progress ({row.state}, {role}"
     text += f" {max(0, int(now - row.created))} s ago)."
-    if row.peer_notify:
-        text += f" The peer has sent {row.peer_notify}."
+    if notify:
+        text += f" The peer has sent {notify}."
     return Finding(text, tuple(_key_refs(refs, row)))
 
 
