@@ -151,6 +151,11 @@ def test_preshared_keys_differ() -> None:
     r2611, r3640 = router("vpn2611", seed_text("vpn2611"), 1), router("vpn3640", broken, 2)
     net = Net(r2611, r3640)
     net.traffic(r3640, "10.10.20.10", "10.10.10.10")
+    early = r2611.diagnosis(A3640, net.now)
+    assert early.verdict == "negotiating" and early.text.endswith(
+        "The pre-shared key differs on the two sides (still retrying: MM_KEY_EXCH, the peer"
+        " started it 0 s ago)."
+    )
     net.advance(120)
     ours = r2611.diagnosis(A3640, net.now)
     assert (ours.verdict, ours.state) == ("failed", "MM_KEY_EXCH")

@@ -247,6 +247,9 @@ def _negotiating(refs: Refs, row: IsakmpSaSnapshot, now: float) -> Finding:
     if row.initiator and notify in AUTH_NOTIFIES:
         found = _key_mismatch(refs, row, f"it answered {notify}")
         return Finding(found.text[:-1] + still + ".", found.refs)
+    if any(word in row.failure for word in KEY_TROUBLE):
+        found = _key_mismatch(refs, row, row.failure)
+        return Finding(found.text[:-1] + still + ".", found.refs)
     text = f"phase 1 with {row.peer} is in progress ({row.state}, {role}"
     text += f" {max(0, int(now - row.created))} s ago)."
     if notify:
