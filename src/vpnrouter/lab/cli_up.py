@@ -278,7 +278,8 @@ def _client_traffic(lab: SeedLab, client: str) -> str:
 
 
 def _short(path: Path) -> str:
+    """``examples/seed/vpn2611.cfg`` for the repository's own files, else the full path."""
     try:
-        return str(path.resolve().relative_to(Path.cwd()))
+        return str(path.resolve().relative_to(SEED_DIR.parents[1]))
     except ValueError:
-        return str(path)
+        return str(path.resolve())
