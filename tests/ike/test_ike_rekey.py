@@ -3,7 +3,7 @@ installed before the old ones go."""
 
 from dataclasses import replace
 
-from ikepair import FLOW_2611, Pair, seed_2611, seed_3640
+from ikepair import FLOW_2611, Node, Pair, seed_2611, seed_3640
 
 from vpnrouter.ike.events import ChildSaDown, ChildSaUp, Event, IkeSaDown, IkeSaUp
 from vpnrouter.ike.policy import IkePolicy
@@ -178,48 +178,90 @@ def active(pair: Pair) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     )
 
 
-def test_simultaneous_rekey_leaves_one_active_pair_that_both_sides_agree_on() -> None:
-    """Both sides count the same bytes, so both reach the soft volume limit at once and each
-    rekeys the pair: two quick modes cross and two new pairs come up. Both sides must then
-    keep the same one ACTIVE (it is the one rekeyed at its own soft limit later) and drop
-    the redundant one; the old pair still ends at its hard limit."""
-    pair = established()
+def current(node: Node) -> tuple[int, int]:
+    """The pair a side's data plane sends on: the newest one installed and not removed."""
+    gone = {d.inbound_spi for d in node.of(ChildSaDown)}
+    up = [e for e in node.of(ChildSaUp) if e.inbound.spi not in gone]
+    return (up[-1].inbound.spi, up[-1].outbound.spi)
+
+
+def collide(pair: Pair) -> ChildSaUp:
+    """Both sides count the same bytes and reach the soft volume limit of the first pair at
+    the same moment: each rekeys it, the two quick modes cross, two new pairs come up."""
     (old,) = pair.a.of(ChildSaUp)
     limit = old.lifetime_kilobytes * 1024
     pair.a.engine.report_traffic(old.outbound.spi, int(limit * 0.91), pair.now)
     pair.b.engine.report_traffic(old.inbound.spi, int(limit * 0.91), pair.now)
     pair.pump()
-    assert len(pair.a.of(ChildSaUp)) == len(pair.b.of(ChildSaUp)) == 3  # the collision
+    assert len(pair.a.of(ChildSaUp)) == len(pair.b.of(ChildSaUp)) == 3
+    return old
+
+
+def test_simultaneous_rekey_keeps_one_active_pair_on_each_side() -> None:
+    """After the collision each side has exactly one ACTIVE pair: the one its data plane
+    sends on (installed last), which is the one it rekeys at the soft limit. When the peer
+    ends that pair (for the peer it was the superseded one, and it reached its hard limit
+    there) the other new pair is ACTIVE again: never only REKEYED pairs left, which nobody
+    rekeys and which run out with traffic on them."""
+    pair = established()
+    old = collide(pair)
+    limit = old.lifetime_kilobytes * 1024
     ([mine], [theirs]) = active(pair)
-    assert mine == (theirs[1], theirs[0])  # the same pair, seen from either side
-    assert "rekey collision" in pair.a.log_text() + pair.b.log_text()
-    # the redundant pair is gone on both sides: old (REKEYED) and the survivor remain
-    for node in (pair.a, pair.b):
-        assert sorted(r.state for r in node.engine.ipsec_sas(pair.now)) == ["ACTIVE", "REKEYED"]
-    # the old pair ends at its hard limit; the survivor is rekeyed at its own soft limit
-    pair.a.engine.report_traffic(old.outbound.spi, limit, pair.now)
-    pair.b.engine.report_traffic(old.inbound.spi, limit, pair.now)
+    assert mine == current(pair.a) and theirs == current(pair.b)
+    assert theirs != (mine[1], mine[0])  # each side sends on the pair the other initiated
+    # for b the pair a sends on is a superseded one: b ends it at its hard limit
+    pair.b.engine.report_traffic(mine[1], limit, pair.now)
     pair.pump()
-    assert active(pair) == ([mine], [theirs])
-    pair.a.engine.report_traffic(mine[1], int(limit * 0.91), pair.now)
+    assert pair.a.of(ChildSaDown)[-1].inbound_spi == mine[0]
+    ([survivor], [theirs_now]) = active(pair)
+    assert survivor == (theirs[1], theirs[0]) and theirs_now == theirs
+    assert "is the current SA again" in pair.a.log_text()
+    # the survivor carries a's traffic and is rekeyed at its soft limit
+    pair.a.engine.report_traffic(survivor[1], int(limit * 0.91), pair.now)
     pair.pump()
-    assert pair.a.of(ChildSaUp)[-1].replaces == mine
-    assert pair.b.of(ChildSaUp)[-1].replaces == theirs
-    ([newest_a], [newest_b]) = active(pair)
-    assert newest_a == (newest_b[1], newest_b[0]) and newest_a != mine
+    newest = pair.a.of(ChildSaUp)[-1]
+    assert newest.replaces == survivor
+    assert active(pair)[0] == [(newest.inbound.spi, newest.outbound.spi)]
 
 
 def test_simultaneous_soft_lifetime_signals_from_both_data_planes() -> None:
     """The data planes' soft-limit signals (either SPI of the pair) arrive at once on both
-    sides: the same collision, resolved the same way."""
+    sides: the same collision, one ACTIVE pair on each side, the one it sends on."""
     pair = established()
     (old,) = pair.a.of(ChildSaUp)
     pair.a.engine.sa_lifetime_reached(old.outbound.spi, False, pair.now)
     pair.b.engine.sa_lifetime_reached(old.outbound.spi, False, pair.now)
     pair.pump()
-    ([mine], [theirs]) = active(pair)
-    assert mine == (theirs[1], theirs[0])
-    assert mine not in ((old.inbound.spi, old.outbound.spi), (old.outbound.spi, old.inbound.spi))
+    assert active(pair) == ([current(pair.a)], [current(pair.b)])
+    assert (old.inbound.spi, old.outbound.spi) not in active(pair)[0]
+
+
+def test_crossing_quick_modes_installed_in_either_order_leave_one_active_pair() -> None:
+    """Our own rekey's answer may come after the peer's quick mode finished: the pair it
+    installs then supersedes the peer's one too (before, both stayed ACTIVE)."""
+    pair = established()
+    (old,) = pair.a.of(ChildSaUp)
+    limit = old.lifetime_kilobytes * 1024
+    lost: list[bytes] = []
+
+    def lose_first_quick_mode_answer(
+        sender: str, data: bytes, dest: tuple[str, int], sport: int
+    ) -> bytes | None:
+        if sender == "b" and data[18] == ExchangeType.QUICK and not lost:
+            lost.append(data)
+            return None
+        return data
+
+    pair.hook = lose_first_quick_mode_answer
+    pair.a.engine.report_traffic(old.outbound.spi, int(limit * 0.91), pair.now)
+    pair.pump()  # a's QM1 answered, the answer lost
+    pair.b.engine.report_traffic(old.inbound.spi, int(limit * 0.91), pair.now)
+    pair.pump()  # b's quick mode completes first
+    assert len(pair.a.of(ChildSaUp)) == 2
+    pair.advance(3)  # a retransmits, b answers again: a's own pair comes up last
+    assert len(pair.a.of(ChildSaUp)) == len(pair.b.of(ChildSaUp)) == 3
+    assert pair.a.of(ChildSaUp)[-1].replaces == (old.inbound.spi, old.outbound.spi)
+    assert active(pair) == ([current(pair.a)], [current(pair.b)])
 
 
 def test_the_newest_surviving_pair_becomes_active_when_the_active_one_is_deleted() -> None:

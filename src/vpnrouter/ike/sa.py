@@ -242,9 +242,6 @@ class QuickMode:
     retransmit: Retransmission | None = None
     deadline: float | None = None
     rekey_of: int | None = None
-    # SaTable.next_ipsec_conn when the exchange began: pairs with a conn-id from here on came
-    # up while it ran (a collision when they protect the same traffic)
-    concurrent_from: int | None = None
 
 
 class ChildState(Enum):
@@ -283,7 +280,6 @@ class ChildSa:
     client_address: IPv4Address | None = None  # remote access: the client's pool address
     inbound_bytes: int = 0
     outbound_bytes: int = 0
-    nonces: tuple[bytes, bytes] = (b"", b"")  # Ni_b, Nr_b of its quick mode
 
     @property
     def soft_bytes(self) -> int:
@@ -307,11 +303,6 @@ class SaTable:
         conn_id = self._next_conn_id
         self._next_conn_id += 1
         return conn_id
-
-    @property
-    def next_ipsec_conn(self) -> int:
-        """The conn-id the next pair gets: pairs are numbered in the order they came up."""
-        return self._next_ipsec_conn
 
     def new_ipsec_conn_ids(self) -> tuple[int, int]:
         first = self._next_ipsec_conn

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 from vpnrouter.crypto import cipher, keymat
 from vpnrouter.crypto.prf import get_integrity
-from vpnrouter.ike import lifecycle
 from vpnrouter.ike.context import Context
 from vpnrouter.ike.events import ChildSaUp, EspKeys, UdpEncapsulation
-from vpnrouter.ike.exchanges import informational
 from vpnrouter.ike.proposals import UDP_MODES
 from vpnrouter.ike.sa import ChildSa, ChildState, IkeSa, QuickMode
 from vpnrouter.wire.constants import ProtocolId
@@ -86,60 +84,26 @@ def _event(sa: IkeSa, qm: QuickMode, child: ChildSa) -> ChildSaUp:
     )
 
 
-def _same_traffic(ctx: Context, sa: IkeSa, qm: QuickMode) -> list[ChildSa]:
-    """The ACTIVE pairs with this peer for this quick mode's traffic, oldest first."""
-    return [
+def _superseded(ctx: Context, sa: IkeSa, qm: QuickMode) -> tuple[ChildSa | None, list[ChildSa]]:
+    """(replaced, superseded): the pair this quick mode replaces (the one we rekeyed, or as
+    responder, where the peer does not say so, the active pair for the same traffic), and
+    every pair the new one supersedes: the rekeyed one and each active pair for the same
+    traffic with the same peer. After a rekey collision (both sides' quick modes for that
+    traffic crossed) the latter includes the pair our own quick mode installed a moment
+    before: the newest pair is the one our data plane sends on, so it is the ACTIVE one,
+    rekeyed at its soft limit; each side rekeys the pair it sends on."""
+    target = ctx.table.children.get(qm.rekey_of) if qm.rekey_of is not None else None
+    superseded = [
         child
         for child in ctx.table.children.values()
         if (child.peer_key or child.peer) == sa.peer_key
         and child.selector == qm.selector
         and child.state is ChildState.ACTIVE
+        and child is not target
     ]
-
-
-def _superseded(
-    ctx: Context, sa: IkeSa, qm: QuickMode
-) -> tuple[ChildSa | None, list[ChildSa], ChildSa | None]:
-    """(replaced, older, twin): the pair this quick mode replaces (the one we rekeyed, or as
-    responder, where the peer does not say so, the active pair for the same traffic), every
-    active pair for that traffic that was up before the exchange began (they all give way),
-    and a twin: an active pair for the same traffic that came up while this exchange ran,
-    i.e. both sides negotiated the same traffic at once."""
-    target = ctx.table.children.get(qm.rekey_of) if qm.rekey_of is not None else None
-    older: list[ChildSa] = []
-    twin: ChildSa | None = None
-    for child in _same_traffic(ctx, sa, qm):
-        if child is target:
-            continue
-        if qm.concurrent_from is not None and child.conn_ids[0] >= qm.concurrent_from:
-            twin = child
-        else:
-            older.append(child)
     if target is not None:
-        older.append(target)
-    return (older[-1] if older else None), older, twin
-
-
-# RFC 7296 2.8.1 (IKEv1 has no rule of its own): of two pairs negotiated at once for the same
-# traffic, the one whose exchanges used the lowest of the four nonces is redundant. Both sides
-# know the four nonces, so both keep the same pair ACTIVE.
-def _collision(ctx: Context, sa: IkeSa, new: ChildSa, twin: ChildSa) -> None:
-    """The redundant pair gives way at once. If it is the one just installed, our data plane
-    would send on it (the newest pair takes the traffic): delete it (the peer is told) and
-    the traffic stays on the other. Otherwise we already send on the survivor: the redundant
-    pair is kept as REKEYED until the peer deletes it or it expires, so nothing we still
-    receive on it is lost."""
-    redundant = new if sorted(new.nonces) < sorted(twin.nonces) else twin
-    kept = twin if redundant is new else new
-    redundant.state = ChildState.REKEYED
-    kept.state = ChildState.ACTIVE
-    ctx.ipsec(
-        f"IPSEC: rekey collision with {sa.peer}: keeping spi 0x{kept.inbound.spi:08X}, "
-        f"spi 0x{redundant.inbound.spi:08X} is redundant"
-    )
-    if redundant is new:
-        informational.send_delete_children(ctx, sa, [new])
-        lifecycle.drop_child(ctx, new, "rekey collision")
+        superseded.append(target)
+    return (superseded[-1] if superseded else None), superseded
 
 
 def install(ctx: Context, sa: IkeSa, qm: QuickMode, encap_mode: int, g_qm: bytes | None) -> None:
@@ -157,10 +121,10 @@ def install(ctx: Context, sa: IkeSa, qm: QuickMode, encap_mode: int, g_qm: bytes
     margin = ctx.policy.rekey_margin
     if not qm.initiator:  # the responder waits a little longer before it rekeys itself
         margin += (1.0 - margin) / 2
-    old, older, twin = _superseded(ctx, sa, qm)
+    old, superseded = _superseded(ctx, sa, qm)
     replaces = (old.inbound.spi, old.outbound.spi) if old is not None else None
-    for superseded in older:
-        superseded.state = ChildState.REKEYED
+    for previous in superseded:
+        previous.state = ChildState.REKEYED
     child = ChildSa(
         inbound=inbound,
         outbound=outbound,
@@ -183,10 +147,7 @@ def install(ctx: Context, sa: IkeSa, qm: QuickMode, encap_mode: int, g_qm: bytes
         replaces=replaces,
         peer_key=sa.peer_key,
         client_address=sa.ra.address if sa.ra is not None and sa.ra.server else None,
-        nonces=(qm.ni, qm.nr),
     )
     ctx.table.children[inbound.spi] = child
     _log_created(ctx, sa, child)
     ctx.emit(_event(sa, qm, child))
-    if twin is not None:
-        _collision(ctx, sa, child, twin)

@@ -148,7 +148,6 @@ def start(ctx: Context, sa: IkeSa, request: ChildRequest) -> QuickMode:
         lifetime_seconds=entry.lifetime_seconds or ctx.policy.ipsec_lifetime_seconds,
         lifetime_kilobytes=entry.lifetime_kilobytes or ctx.policy.ipsec_lifetime_kilobytes,
         rekey_of=request.rekey_of,
-        concurrent_from=ctx.table.next_ipsec_conn,
     )
     _sa_request_log(ctx, sa, qm)
     offer = esp_sa_payload(
@@ -308,7 +307,6 @@ def _responder_qm(
         outbound_spi=int.from_bytes(choice.proposal.spi, "big"),
         transform_set=choice.transform_set,
         commit=header.commit,
-        concurrent_from=ctx.table.next_ipsec_conn,
     )
     _take_ke(inbound, qm)
     notify = _lifetimes(ctx, qm, choice.offer.life_seconds, choice.offer.life_kilobytes)
