@@ -54,9 +54,9 @@ def run_commands(session: Session, commands: tuple[str, ...], write: Write) -> N
         write(session.execute(command).text)
 
 
-def verification(state: LabState, write: Write) -> None:
-    """The seed's verification section on both routers."""
-    client = state.client != "none"
+def verification(state: LabState, write: Write) -> int:
+    """The seed's verification section on both routers; how many commands ran."""
+    client, count = state.client != "none", 0
     for name in ("vpn2611", "vpn3640"):
         record = state.routers.get(name)
         if record is None:
@@ -66,14 +66,17 @@ def verification(state: LabState, write: Write) -> None:
             write("-- strongSwan's view of the same tunnel: the IKE SA ESTABLISHED, the CHILD SA"
                   " INSTALLED with the SPIs vpn2611 shows swapped.\n")  # fmt: skip
             write(f"{name}$ swanctl --list-sas\n{swanctl_list_sas(record)}")
+            count += 1
             continue
         try:
             session = session_for(record)
             for command, what in explanations(name, client).items():
                 write(f"-- {what}\n")
                 run_commands(session, (command,), write)
+                count += 1
         except BackendError as exc:
             write(f"% {exc}\n")
+    return count
 
 
 def diagnoses(state: LabState, write: Write) -> None:

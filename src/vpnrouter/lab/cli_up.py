@@ -17,6 +17,7 @@ the lab up for a look (``lab cli``, ``show crypto isakmp diagnose``), and ``lab 
 
 from __future__ import annotations
 
+import io
 import sys
 import time
 from collections.abc import Callable
@@ -144,8 +145,9 @@ def lab_up(opts: UpOptions, out: TextIO = sys.stdout) -> int:
     progress = Progress(out, total)
     try:
         lab = _infrastructure(opts, state, progress)
-    except StepFailed as exc:
-        out.write(f"\n{exc}\n\nRemoving what was made ...\n")
+    except (StepFailed, KeyboardInterrupt) as exc:
+        why = str(exc) if isinstance(exc, StepFailed) else "interrupted"
+        out.write(f"\n{why}\n\nRemoving what was made ...\n")
         problems = teardown(state)
         if not problems:
             opts.state_path.unlink(missing_ok=True)
@@ -159,11 +161,19 @@ def lab_up(opts: UpOptions, out: TextIO = sys.stdout) -> int:
         out.write("\nThe lab stays up to be looked at ('vpnrouter lab cli vpn2611');"
                   " 'vpnrouter lab down' removes it.\n")  # fmt: skip
         return 1
+    except KeyboardInterrupt:
+        out.write("\ninterrupted: the lab stays up; 'vpnrouter lab down' removes it.\n")
+        return 130
     finally:
         state.complete = True
         save(opts.state_path, state)
-    progress.step("Verification (the seed's show commands)", lambda: None, lambda _: "")
-    cli_report.verification(state, out.write)
+    report = io.StringIO()
+    progress.step(
+        "Verification: the seed's show commands on both routers",
+        lambda: cli_report.verification(state, report.write),
+        lambda count: f"{count} commands",
+    )
+    out.write(report.getvalue())
     out.write(
         "\nThe lab stays up. Try: vpnrouter lab cli vpn2611 | vpnrouter lab exec host1 ping"
         f" {VPN3640.host_addr} | vpnrouter lab down\n"
