@@ -323,3 +323,46 @@ def test_a_pair_that_ends_before_its_successor_hands_back_to_the_previous_one() 
     assert pair.a.log_text().count("rekeying SA") == 2
     ([mine], [theirs]) = active(pair)
     assert mine == (third.inbound.spi, third.outbound.spi) == (theirs[1], theirs[0])
+
+
+def test_superseded_pairs_are_deleted_once_the_peer_sends_on_a_newer_one() -> None:
+    """After a rekey the old pair is no longer used once the peer sends on the new one; it
+    is deleted then (with a Delete) instead of lingering until its own end: rekeyed well
+    before their volume runs out, the pairs of a short kilobyte lifetime at a high rate
+    would otherwise pile up by the thousand. Traffic seen at one report only may still be
+    followed by packets in flight on the old pair: the next report decides."""
+    pair = established()
+    (old,) = pair.a.of(ChildSaUp)
+    limit = old.lifetime_kilobytes * 1024
+    pair.a.engine.report_traffic(old.outbound.spi, int(limit * 0.91), pair.now)
+    pair.pump()
+    new = pair.a.of(ChildSaUp)[1]
+    pair.b.engine.report_traffic(new.outbound.spi, 1000, pair.now)  # b's inbound = a's out
+    pair.pump()
+    assert not pair.a.of(ChildSaDown) and not pair.b.of(ChildSaDown)
+    pair.b.engine.report_traffic(new.outbound.spi, 50000, pair.now)
+    pair.pump()
+    (down_b,) = pair.b.of(ChildSaDown)
+    (down_a,) = pair.a.of(ChildSaDown)
+    assert (down_b.inbound_spi, down_b.reason) == (old.outbound.spi, "superseded")
+    assert (down_a.inbound_spi, down_a.reason) == (old.inbound.spi, "deleted by peer")
+    for node, mine in ((pair.a, new.inbound.spi), (pair.b, new.outbound.spi)):
+        assert [(r.inbound_spi, r.state) for r in node.engine.ipsec_sas(pair.now)] == [
+            (mine, "ACTIVE")
+        ]
+
+
+def test_traffic_on_a_superseded_pair_retires_only_older_ones() -> None:
+    """After a collision each side sends on the pair it installed last, which the other side
+    may count as superseded: traffic on it must not delete the other new pair."""
+    pair = established()
+    old = collide(pair)
+    a_current, b_current = current(pair.a), current(pair.b)
+    for total in (1000, 50000):  # both directions carry traffic, seen at two reports
+        pair.a.engine.report_traffic(b_current[1], total, pair.now)  # a's inbound on it
+        pair.b.engine.report_traffic(a_current[1], total, pair.now)
+        pair.pump()
+    gone = {d.inbound_spi for d in pair.a.of(ChildSaDown)}
+    assert gone == {old.inbound.spi}
+    assert active(pair) == ([a_current], [b_current])
+    assert len(pair.a.engine.ipsec_sas(pair.now)) == len(pair.b.engine.ipsec_sas(pair.now)) == 2

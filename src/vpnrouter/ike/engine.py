@@ -302,7 +302,7 @@ class IkeEngine:
 
     def _traffic_seen(self, child: ChildSa, spi: int, total_bytes: int) -> None:
         """RFC 3706: inbound ESP is a sign of life; outbound traffic is what on-demand DPD
-        worries about."""
+        worries about. The peer sending on a pair also retires the pairs it superseded."""
         inbound = spi == child.inbound.spi
         before = child.inbound_bytes if inbound else child.outbound_bytes
         if total_bytes <= before:
@@ -316,6 +316,8 @@ class IkeEngine:
             return
         if inbound:
             liveness.heard(self._ctx, sa)
+            if before > 0:  # seen at an earlier report too: nothing is in flight on the old
+                timers.retire_superseded(self._ctx, sa, child)
         else:
             liveness.sent_traffic(self._ctx, sa)
 

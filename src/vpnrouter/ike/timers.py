@@ -167,6 +167,31 @@ def expire_child(ctx: Context, child: ChildSa, reason: str) -> None:
     lifecycle.drop_child(ctx, child, reason)
 
 
+def retire_superseded(ctx: Context, sa: IkeSa, child: ChildSa) -> None:
+    """The peer sends on ``child``; it sends on its newest pair for the traffic, so the
+    REKEYED pairs installed before ``child`` carry nothing any more: delete them now (one
+    Delete, RFC 2408 4.8) rather than at their own end. Rekeyed in time, pairs no longer run
+    out, and those of a short kilobyte lifetime at a high rate would otherwise pile up."""
+    key = child.peer_key or child.peer
+    done = [
+        other
+        for other in ctx.table.children.values()
+        if other.state is ChildState.REKEYED
+        and (other.peer_key or other.peer) == key
+        and other.selector == child.selector
+        and other.conn_ids[0] < child.conn_ids[0]
+    ]
+    if not done:
+        return
+    ctx.ipsec(
+        f"IPSEC: {child.peer} sends on spi 0x{child.inbound.spi:08X}: deleting the "
+        f"{len(done)} pair(s) it replaced"
+    )
+    informational.send_delete_children(ctx, sa, done)
+    for other in done:
+        lifecycle.drop_child(ctx, other, "superseded")
+
+
 def rekey_child(ctx: Context, child: ChildSa, request_child: RequestChild) -> None:
     """Soft lifetime (time or volume): negotiate the successor before the pair expires."""
     child.rekey_started = True
