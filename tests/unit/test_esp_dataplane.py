@@ -341,6 +341,42 @@ def test_kilobyte_expiry_in_the_packet_path_leads_to_acquire() -> None:
     assert isinstance(h.events[-1], Acquire)
 
 
+def test_kilobyte_soft_limit_is_reported_by_the_packet_that_crosses_it_once() -> None:
+    """Volume lifetimes are checked on the packet path (RFC 4301 4.4.2.1): the packet that
+    crosses 90 % of the kilobytes raises SOFT at once (rekey now, not at the next
+    housekeeping tick), once; the one that would go past the limit raises HARD with the SA's
+    count at the limit, so that the engine sees the limit reached."""
+    h = Harness()
+    out, inb = h.pair(lifetime=Lifetime(seconds=0, kilobytes=10))  # soft at 9216 bytes
+    for _ in range(8):
+        h.plane.process_outbound(packet(1000))
+    assert h.events == []
+    h.plane.process_outbound(packet(1000))  # 9000 bytes
+    assert h.events == []
+    h.plane.process_outbound(packet(1000))  # 10000 bytes: past the soft limit
+    assert h.events == [SaLifetime(0x1001, False, LifetimeState.SOFT)]
+    h.plane.housekeeping(h.now)
+    assert h.events == [SaLifetime(0x1001, False, LifetimeState.SOFT)]  # once
+    h.plane.process_outbound(packet(240))  # exactly at the limit: still carried
+    assert out.counters.encaps == 11 and len(h.events) == 1
+    h.plane.process_outbound(packet(84))
+    assert h.events[1] == SaLifetime(0x1001, False, LifetimeState.HARD)
+    assert out.counters.octets == 10 * 1024 and out.remaining_kilobytes() == 0
+    assert out.counters.drops[Drop.EXPIRED] == 1
+    h.plane.housekeeping(h.now)
+    h.plane.process_outbound(packet(84))  # unbound: the next packet acquires
+    assert [type(e) for e in h.events[2:]] == [Acquire]
+    # inbound too
+    sender = peer_sa(Direction.OUTBOUND, 0x2002)
+    for _ in range(10):
+        reply = packet(1000, src="10.10.20.10", dst="10.10.10.10")
+        esp = encapsulate(sender, reply, os.urandom)
+        assert isinstance(esp, bytes)
+        h.plane.process_inbound(esp, PEER, None)
+    assert h.events[3:] == [SaLifetime(0x2002, True, LifetimeState.SOFT)]
+    assert inb.counters.decaps == 10
+
+
 def test_remove_sa_and_rekey_overlap() -> None:
     h = Harness()
     old_out, old_in = h.pair()

@@ -131,6 +131,23 @@ def test_kilobyte_lifetime_soft() -> None:
     assert s.remaining_seconds(1e9) == 0  # no time limit configured
 
 
+def test_kilobyte_lifetime_is_used_up_to_the_limit() -> None:
+    """The packet that would go past the limit is refused and the SA's count stands at the
+    limit (the engine, told the count, sees the lifetime reached); one that ends exactly on
+    it is carried."""
+    s = sa(lifetime=Lifetime(seconds=0, kilobytes=2))
+    assert s.account(1024) and s.account(1000)
+    assert s.lifetime_signal is LifetimeState.SOFT  # 90 % crossed by this packet
+    s.lifetime_signal = None
+    assert s.account(24)  # exactly 2048
+    assert s.lifetime_signal is None and not s.hard_expired
+    assert not s.account(1)
+    assert s.hard_expired and s.lifetime_signal is LifetimeState.HARD
+    assert s.counters.octets == 2048 and s.remaining_kilobytes() == 0
+    unlimited = sa(lifetime=Lifetime(seconds=0, kilobytes=0))
+    assert unlimited.account(1 << 40) and unlimited.lifetime_signal is None
+
+
 def test_sequence_space_nearly_used_asks_for_rekey() -> None:
     s = sa(lifetime=Lifetime(seconds=0, kilobytes=0))
     s.seq = SEQ_MAX - 10

@@ -35,6 +35,8 @@ DEFAULT_LIFETIME_KILOBYTES = 4_608_000
 SOFT_FRACTION = 0.9
 #: Outbound sequence numbers left when the SA asks to be rekeyed.
 SOFT_SEQ_MARGIN = 1 << 20
+#: Byte count no SA reaches: the volume mark of an SA without a kilobyte lifetime.
+NO_VOLUME_LIMIT = 1 << 80
 
 
 class Direction(Enum):
@@ -141,11 +143,13 @@ class EspSa:
         "direction",
         "encap",
         "hard_expired",
+        "hard_octets",
         "icv_size",
         "integrity",
         "iv_size",
         "key_len_bits",
         "lifetime",
+        "lifetime_signal",
         "local",
         "min_len",
         "remote",
@@ -156,6 +160,7 @@ class EspSa:
         "spi_bytes",
         "tag",
         "transform_id",
+        "volume_mark",
     )
 
     def __init__(
@@ -210,6 +215,14 @@ class EspSa:
         )
         self.counters = SaCounters()
         self.hard_expired = False
+        kilobytes = self.lifetime.kilobytes
+        self.hard_octets = kilobytes * 1024 if kilobytes else NO_VOLUME_LIMIT
+        # the byte count at which the packet path must look at the lifetime: the soft
+        # threshold, then (once it was crossed) just past the hard limit
+        self.volume_mark = int(kilobytes * 1024 * SOFT_FRACTION) if kilobytes else NO_VOLUME_LIMIT
+        #: set by the packet that crossed the soft threshold or hit the hard limit; the data
+        #: plane reports it (``SaLifetime``) and clears it
+        self.lifetime_signal: LifetimeState | None = None
 
     # -- sizes -----------------------------------------------------------------------------
     def overhead(self, inner_len: int) -> int:
@@ -253,13 +266,30 @@ class EspSa:
             return LifetimeState.SOFT
         return LifetimeState.OK
 
+    # RFC 4301 4.4.2.1: the byte lifetime counts the bytes IPsec processed; the soft limit
+    # asks for a new SA, the hard one ends this one. Checked for every packet with one
+    # integer comparison; the rare crossing is handled out of line.
     def account(self, inner_len: int) -> bool:
-        """Add ``inner_len`` bytes to the byte lifetime; False (and hard expiry) past it."""
+        """Add ``inner_len`` bytes to the byte lifetime; False (and hard expiry) past it.
+        The packet that crosses the soft threshold sets ``lifetime_signal`` to SOFT (once);
+        the one that would go past the limit is refused, leaves the count at the limit and
+        sets it to HARD."""
         octets = self.counters.octets + inner_len
-        if self.lifetime.kilobytes and octets > self.lifetime.kilobytes * 1024:
+        if octets < self.volume_mark:
+            self.counters.octets = octets
+            return True
+        return self._volume_mark_reached(octets)
+
+    def _volume_mark_reached(self, octets: int) -> bool:
+        if octets > self.hard_octets:
+            self.counters.octets = self.hard_octets
             self.hard_expired = True
+            self.volume_mark = NO_VOLUME_LIMIT
+            self.lifetime_signal = LifetimeState.HARD
             return False
         self.counters.octets = octets
+        self.volume_mark = self.hard_octets + 1
+        self.lifetime_signal = LifetimeState.SOFT
         return True
 
     def drop(self, reason: Drop) -> Drop:

@@ -9,8 +9,9 @@ Shared by the router daemon (``vpnrouter.router.daemon``) and the remote-access 
   NAT keepalive).
 - The engine's timer is one ``loop.call_at`` re-armed after every service round.
 - Byte counts of the SAs go to the engine every :data:`TRAFFIC_REPORT_INTERVAL` seconds
-  (volume lifetimes, DPD's "worry metric"); an SA the data plane found used up is reported at
-  its volume limit so that the engine deletes it.
+  (volume lifetimes, DPD's "worry metric"), and at once when the data plane signals a
+  lifetime (``SaLifetime``), which the very packet that crossed a volume mark raises; a
+  hard expiry ends the pair in the engine.
 - :func:`esp_pair` builds the data plane's two ESP SAs from a ``ChildSaUp`` event.
 - :func:`jsonable` turns snapshots (dataclasses of addresses, bytes, enums) into JSON data.
 
@@ -180,20 +181,22 @@ class EngineLink:
         self.engine.receive_datagram(data, event.peer, event.local_port, self.clock())
 
     def lifetime(self, event: SaLifetime) -> None:
-        """The data plane's lifetime signal for an SA (not serviced yet)."""
-        self.report(event.spi, event.inbound, hard=event.state is LifetimeState.HARD)
+        """The data plane's lifetime signal for an SA (not serviced yet). The engine gets the
+        SA's byte count at once: at a volume mark it is exact (the packet that crossed it
+        raised the signal), and the engine rekeys or ends the pair by volume itself. A hard
+        expiry for any other reason ends the pair too; time-based rekeying stays with the
+        engine's own timers (the responder waits a little longer than the initiator)."""
+        self.report(event.spi, event.inbound)
+        if event.state is LifetimeState.HARD:
+            self.engine.sa_lifetime_reached(event.spi, True, self.clock())
 
-    def report(self, spi: int, inbound: bool, hard: bool = False) -> None:
-        """Tell the engine how many bytes an SA carried (its volume lifetime). An SA the data
-        plane found used up (it stops counting just below the limit) is reported at the limit,
-        so that the engine deletes it and the next packet negotiates anew."""
+    def report(self, spi: int, inbound: bool) -> None:
+        """Tell the engine how many bytes an SA carried."""
         direction = Direction.INBOUND if inbound else Direction.OUTBOUND
         sa = self.plane.find_sa(spi, direction)
         if sa is None:
             return
         octets = sa.counters.octets
-        if hard and sa.lifetime.kilobytes and sa.remaining_seconds(self.clock()) > 0:
-            octets = max(octets, sa.lifetime.kilobytes * 1024)
         if self._reported.get(spi) != octets:
             self._reported[spi] = octets
             self.engine.report_traffic(spi, octets, self.clock())

@@ -320,6 +320,8 @@ class Dataplane:
 
     def _encapsulate_send(self, sa: EspSa, packet: bytes) -> None:
         out = encapsulate(sa, packet, self._rng)
+        if sa.lifetime_signal is not None:  # this packet crossed a volume mark
+            self._volume_crossed(sa)
         if isinstance(out, Drop):
             if out is Drop.EXPIRED or out is Drop.SEQ_OVERFLOW:
                 self._spd.unbind(sa)  # new traffic now raises an Acquire (IOS renegotiates)
@@ -390,6 +392,8 @@ class Dataplane:
             self._unknown_spi(spi, peer, peer_port)
             return
         inner = decapsulate(sa, esp)
+        if sa.lifetime_signal is not None:  # this packet crossed a volume mark
+            self._volume_crossed(sa)
         if isinstance(inner, Drop):
             return
         if self.config.mss_clamp:
@@ -418,16 +422,36 @@ class Dataplane:
             await asyncio.sleep(self.config.housekeeping_interval)
             self.housekeeping(self._clock())
 
+    def _volume_crossed(self, sa: EspSa) -> None:
+        """The packet just processed crossed the SA's soft byte threshold or hit its hard
+        byte limit: report it now, not at the next housekeeping round (at 100 Mbit/s the
+        last 10 % of a 2560 KB lifetime lasts 20 ms)."""
+        state = sa.lifetime_signal
+        sa.lifetime_signal = None
+        if state is not None:
+            self._report_lifetime(sa, state)
+
+    def _report_lifetime(self, sa: EspSa, state: LifetimeState) -> None:
+        """``SaLifetime`` once per SA and state; a hard-expired outbound SA stops carrying
+        traffic (the next packet acquires)."""
+        if self._reported.get(id(sa)) is state or self._sas(sa.direction).get(sa.spi) is not sa:
+            return
+        self._reported[id(sa)] = state
+        inbound = sa.direction is Direction.INBOUND
+        if state is LifetimeState.HARD and not inbound:
+            self._spd.unbind(sa)
+        self._on_event(SaLifetime(sa.spi, inbound, state))
+
+    def _sas(self, direction: Direction) -> dict[int, EspSa]:
+        return self._inbound if direction is Direction.INBOUND else self._outbound
+
     def housekeeping(self, now: float) -> None:
-        """Report lifetime changes, send NAT keepalives, forget old rate-limit entries."""
+        """Report lifetime changes (time, sequence numbers; volume is reported by the packet
+        path), send NAT keepalives, forget old rate-limit entries."""
         for sa in [*self._outbound.values(), *self._inbound.values()]:
             state = sa.lifetime_state(now)
-            if state is not LifetimeState.OK and self._reported.get(id(sa)) is not state:
-                self._reported[id(sa)] = state
-                inbound = sa.direction is Direction.INBOUND
-                if state is LifetimeState.HARD and not inbound:
-                    self._spd.unbind(sa)
-                self._on_event(SaLifetime(sa.spi, inbound, state))
+            if state is not LifetimeState.OK:
+                self._report_lifetime(sa, state)
         interval = self.config.nat_keepalive_interval
         if interval and now - self._last_keepalive >= interval:
             self._last_keepalive = now
