@@ -64,6 +64,7 @@ class IsakmpSaSnapshot:
     offered: tuple[int, ...] = ()  # initiator: the priorities of the policies we offered
     peer_offers: tuple[Phase1Offer, ...] = ()  # responder: the peer's phase-1 transforms
     phase2: Phase2Outcome | None = None  # the last quick mode that failed over this SA
+    xauth_user: str = ""  # router side: the user name XAuth last tried (passed or not)
 
 
 @dataclass(frozen=True)
@@ -153,6 +154,7 @@ def isakmp_row(ctx: Context, sa: IkeSa) -> IsakmpSaSnapshot:
         offered=tuple(p.priority for p in sa.offered),
         peer_offers=sa.peer_offers,
         phase2=sa.phase2,
+        xauth_user=sa.ra.username if sa.ra is not None and sa.ra.server else "",
     )
 
 
