@@ -17,12 +17,12 @@ from vpnrouter.cli.shell.session import Session
 from vpnrouter.cli.shell.snapshot import ConfigRef, Diagnosis, Snapshot
 from vpnrouter.config import RunningConfig, parse
 from vpnrouter.ike.engine import IkeEngine
-from vpnrouter.ike.policy import Flow
+from vpnrouter.ike.policy import Flow, IkePolicy
 from vpnrouter.router.diagnose import diagnose
 from vpnrouter.router.policy_builder import build, build_aaa
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "seed"
-A2611, A3640 = "172.18.124.159", "172.18.124.199"
+A2611, A3640, PC = "172.18.124.159", "172.18.124.199", "198.51.100.10"
 MAX_ROUNDS = 200
 
 
@@ -66,17 +66,20 @@ class Net:
 
     def __init__(self, r2611: Router, r3640: Router | None) -> None:
         self.now = 0.0
-        self.by_addr = {A2611: r2611, **({A3640: r3640} if r3640 else {})}
+        self.by_addr: dict[str, Router | Client] = {A2611: r2611}
+        if r3640 is not None:
+            self.by_addr[A3640] = r3640
 
     def pump(self) -> None:
         for _ in range(MAX_ROUNDS):
             moved = False
             for addr, node in list(self.by_addr.items()):
-                for data, dest, sport in node.engine.datagrams_to_send(self.now):
+                for out in node.engine.datagrams_to_send(self.now):
                     moved = True
-                    other = self.by_addr.get(dest[0])
-                    if other is not None:
-                        other.engine.receive_datagram(data, (addr, sport), dest[1], self.now)
+                    other = self.by_addr.get(out.addr[0])
+                    if other is not None and out.data:  # (NAT keepalives are not needed)
+                        src = (addr, out.local_port)
+                        other.engine.receive_datagram(out.data, src, out.addr[1], self.now)
             for node in self.by_addr.values():
                 while node.engine.next_event() is not None:
                     pass
@@ -249,6 +252,55 @@ def test_silent_peer_then_idle_and_up() -> None:
         " policy 10), with 1 IPsec SA pair: 10.10.10.0/24 <-> 10.10.20.0/24 (crypto map"
         " clientmap 1). Nothing failed."
     )
+
+
+@dataclass
+class Client:
+    """A remote-access client (the engine's client half) on 198.51.100.10."""
+
+    engine: IkeEngine
+
+
+def client(net: Net, group_key: str = "cisco123") -> IkeEngine:
+    engine = IkeEngine(IkePolicy((), (), ()), [PC], random.Random(3).randbytes)
+    net.by_addr[PC] = Client(engine)
+    engine.initiate_remote_access(A2611, "3000client", group_key, net.now)
+    net.pump()
+    return engine
+
+
+def test_client_fails_xauth() -> None:
+    r2611 = router("vpn2611", seed_text("vpn2611"), 1)
+    net = Net(r2611, None)
+    pc = client(net)
+    for _ in range(3):  # the router's three tries, each refused
+        assert pc.provide_xauth("cisco", "not-the-password", net.now)
+        net.pump()
+    assert not pc.provide_xauth("cisco", "again", net.now)
+    found = r2611.diagnosis(PC, net.now)
+    assert (found.verdict, found.phase) == ("failed", 1)
+    assert found.text == (
+        "client 198.51.100.10 passed group authentication (group 3000client) but user cisco"
+        " failed XAuth against list userauthen (local): wrong user name or password."
+    )
+    assert refs(found) == [
+        (23, "aaa authentication login userauthen local"),
+        (37, "username cisco ..."),
+        (79, "crypto isakmp client configuration group 3000client"),
+        (111, "crypto map clientmap client authentication list userauthen"),
+    ]
+    assert "not-the-password" not in str(found)
+
+
+def test_client_with_the_wrong_group_key() -> None:
+    r2611 = router("vpn2611", seed_text("vpn2611"), 1)
+    net = Net(r2611, None)
+    client(net, group_key="not-cisco123")
+    net.advance(120)
+    found = r2611.diagnosis(PC, net.now)
+    assert (found.verdict, found.state) == ("failed", "AG_INIT_EXCH")
+    assert found.text.endswith("The group key of 3000client differs on the two sides.")
+    assert refs(found) == [(79, "crypto isakmp client configuration group 3000client")]
 
 
 def test_shell_prints_the_diagnosis() -> None:

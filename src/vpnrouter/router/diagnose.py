@@ -92,6 +92,8 @@ def _peer(
         return _diagnosis(row, "negotiating", _negotiating(refs, row, now), now)
     row = _latest(rows)
     age = now - row.ended if row.ended is not None else None
+    if _xauth_refused(row):
+        return _diagnosis(row, "failed", _xauth_failed(refs, row), now, phase=1, age=age)
     if row.status == "DELETED":
         return _diagnosis(row, "deleted", _deleted(refs, row, pairs), now, age=age)
     return _diagnosis(row, "failed", _phase1(refs, row), now, phase=1, age=age)
@@ -124,8 +126,6 @@ def _diagnosis(
 def _phase1(refs: Refs, row: IsakmpSaSnapshot) -> Finding:
     """The last phase 1 with this peer failed: say why."""
     failure = row.failure or "no reason recorded"
-    if row.xauth == "failed":
-        return _xauth_failed(refs, row)
     if failure.startswith("no pre-shared key") or (
         not row.aggressive and not row.group_name and refs.key_for(row.peer) is None
     ):
@@ -222,18 +222,35 @@ def _no_answer(refs: Refs, row: IsakmpSaSnapshot, failure: str) -> Finding:
     return Finding(text, tuple(found + _key_refs(refs, row)))
 
 
+def _xauth_refused(row: IsakmpSaSnapshot) -> bool:
+    """Phase 1 completed (XAuth comes after it) and XAuth did not."""
+    return row.xauth == "failed" and row.state == "QM_IDLE"
+
+
 def _xauth_failed(refs: Refs, row: IsakmpSaSnapshot) -> Finding:
-    who = f"user {row.username} " if row.username else "the user "
-    text = (
-        f"client {row.peer} (group {row.group_name or '?'}) passed group authentication but"
-        f" {who}failed XAuth: {row.failure or 'wrong user name or password'}."
-    )
-    found = _key_refs(refs, row)
+    """A client passed group authentication and then failed XAuth (it is told STATUS=FAIL
+    and its ISAKMP SA is deleted once its tries are used up)."""
+    user = row.xauth_user
+    who = f"user {user}" if user else "the user"
     crypto_map = refs.crypto_map
     name = crypto_map.client_authentication_list if crypto_map else None
-    lists = [a for a in refs.config.aaa_lists if a.name == name and a.service == "login"]
-    found += [ConfigRef(a.line, f"aaa authentication login {a.name} {' '.join(a.methods)}")
-              for a in lists]  # fmt: skip
+    found = _key_refs(refs, row)
+    if crypto_map is not None and name:
+        found.append(ConfigRef(crypto_map.line, f"crypto map {crypto_map.name} client"
+                               f" authentication list {name}"))  # fmt: skip
+    aaa = refs.config.aaa_list("authentication login", name) if name else None
+    if aaa is not None:
+        methods = " ".join(aaa.methods)
+        found.append(ConfigRef(aaa.line, f"aaa authentication login {aaa.name} {methods}"))
+    where = f"list {name} ({' '.join(aaa.methods) if aaa else 'undefined'})" if name else "?"
+    known = refs.config.user(user) if user else None
+    missing = f"; no username {user} is configured" if user and known is None else ""
+    text = (
+        f"client {row.peer} passed group authentication (group {row.group_name or '?'}) but"
+        f" {who} failed XAuth against {where}{missing}: wrong user name or password."
+    )
+    if known is not None:
+        found.append(ConfigRef(known.line, f"username {known.name} ..."))
     return Finding(text, tuple(found))
 
 
