@@ -57,10 +57,11 @@ def diagnose(
         if row.peer not in peers:
             peers.append(row.peer)
     found = [
-        _peer(refs, peer, [r for r in isakmp if r.peer == peer],
-              [s for s in ipsec if s.peer == peer], now)
+        _peer(
+            refs, [r for r in isakmp if r.peer == peer], [s for s in ipsec if s.peer == peer], now
+        )
         for peer in peers
-    ]  # fmt: skip
+    ]
     configured = [str(p) for e in crypto_map.static_entries for p in e.peers] if crypto_map else []
     for peer in dict.fromkeys(configured):
         if peer not in peers:
@@ -73,37 +74,33 @@ def _latest(rows: Sequence[IsakmpSaSnapshot]) -> IsakmpSaSnapshot:
 
 
 def _peer(
-    refs: Refs,
-    peer: str,
-    rows: list[IsakmpSaSnapshot],
-    pairs: list[IpsecSaSnapshot],
-    now: float,
+    refs: Refs, rows: list[IsakmpSaSnapshot], pairs: list[IpsecSaSnapshot], now: float
 ) -> Diagnosis:
+    """One peer's diagnosis from its ISAKMP SA rows (live and lingering) and IPsec pairs."""
     live = [r for r in rows if r.status == "ACTIVE"]
     up = [r for r in live if r.state == "QM_IDLE"]
     if up:
         row = _latest(up)
         if row.phase2 is not None:
             found = _phase2(refs, row, row.phase2)
-            return _diagnosis(row, "failed", found, now, phase=2, age=now - row.phase2.at)
-        return _diagnosis(row, "up", _up(refs, row, pairs), now)
+            return _diagnosis(row, "failed", found, phase=2, age=now - row.phase2.at)
+        return _diagnosis(row, "up", _up(refs, row, pairs))
     if live:
         row = _latest(live)
-        return _diagnosis(row, "negotiating", _negotiating(refs, row, now), now)
+        return _diagnosis(row, "negotiating", _negotiating(refs, row, now))
     row = _latest(rows)
     age = now - row.ended if row.ended is not None else None
     if _xauth_refused(row):
-        return _diagnosis(row, "failed", _xauth_failed(refs, row), now, phase=1, age=age)
+        return _diagnosis(row, "failed", _xauth_failed(refs, row), phase=1, age=age)
     if row.status == "DELETED":
-        return _diagnosis(row, "deleted", _deleted(refs, row, pairs), now, age=age)
-    return _diagnosis(row, "failed", _phase1(refs, row), now, phase=1, age=age)
+        return _diagnosis(row, "deleted", _deleted(refs, row, pairs), age=age)
+    return _diagnosis(row, "failed", _phase1(refs, row), phase=1, age=age)
 
 
 def _diagnosis(
     row: IsakmpSaSnapshot,
     verdict: str,
     found: Finding,
-    now: float,
     *,
     phase: int = 0,
     age: float | None = None,
@@ -144,7 +141,7 @@ def _phase1(refs: Refs, row: IsakmpSaSnapshot) -> Finding:
     if row.initiator and row.state == "MM_KEY_EXCH":
         return _key_mismatch(refs, row, f"it went silent after the key exchange ({failure})")
     group = refs.group_of(row.group_name)
-    text = f"Phase 1 with {row.peer} failed in {row.state}: {failure}."
+    text = f"phase 1 with {row.peer} failed in {row.state}: {failure}."
     return Finding(text, (refs.group(group),) if group is not None else ())
 
 

@@ -95,12 +95,8 @@ def esp_suite(transform: int | None, key_length: int | None, auth: int | None) -
     return " ".join(words)
 
 
-def _net(network: object) -> str:
-    return str(network)
-
-
 def selector_text(selector: TrafficSelector) -> str:
-    text = f"{_net(selector.local)} <-> {_net(selector.remote)}"
+    text = f"{selector.local} <-> {selector.remote}"
     if selector.protocol:
         text += f" (protocol {selector.protocol})"
     return text
