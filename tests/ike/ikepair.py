@@ -11,6 +11,7 @@ from typing import ClassVar
 
 from vpnrouter.ike.engine import IkeEngine
 from vpnrouter.ike.events import Event, LogLine
+from vpnrouter.ike.manager import Datagram
 from vpnrouter.ike.policy import (
     AUTH_PRE_SHARE,
     ENCR_3DES,
@@ -100,6 +101,16 @@ class Node:
 
 
 Wire = tuple[str, bytes, tuple[str, int], int]  # (sender name, data, dest, sender local port)
+NAT_KEEPALIVE = b"\xff"
+
+
+def wire(datagram: Datagram) -> bytes:
+    """What the data plane puts in the UDP payload for an engine datagram, as far as the
+    engines are concerned: the ISAKMP message (the non-ESP marker on 4500 is added and
+    removed again by netio, so it is left out here), or a keepalive's 0xFF byte."""
+    return NAT_KEEPALIVE if datagram.keepalive else datagram.data
+
+
 Hook = Callable[[str, bytes, tuple[str, int], int], bytes | None]
 
 
@@ -136,6 +147,8 @@ class Pair:
             if changed is None:
                 return
             data = changed
+        if data == NAT_KEEPALIVE:  # the receiving data plane keeps it (RFC 3948 2.3)
+            return
         other = self.b if sender is self.a else self.a
         src = (sender.addr, sport)
         if sender.behind_nat:
@@ -155,9 +168,9 @@ class Pair:
         for _ in range(rounds):
             moved = False
             for node in (self.a, self.b):
-                for data, dest, sport in node.engine.datagrams_to_send(self.now):
+                for datagram in node.engine.datagrams_to_send(self.now):
                     moved = True
-                    self._deliver(node, data, dest, sport)
+                    self._deliver(node, wire(datagram), datagram.addr, datagram.local_port)
             self.a.drain()
             self.b.drain()
             if not moved:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address, IPv4Network
 from typing import Any
 
-from ikepair import VPN2611, VPN3640, seed_2611, seed_3640
+from ikepair import NAT_KEEPALIVE, VPN2611, VPN3640, seed_2611, seed_3640, wire
 
 from vpnrouter.aaa import Aaa, LocalUser, PoolSet
 from vpnrouter.ike.engine import IkeEngine
@@ -139,6 +139,8 @@ class Net:
             if changed is None:
                 return
             data = changed
+        if data == NAT_KEEPALIVE:  # the receiving data plane keeps it (RFC 3948 2.3)
+            return
         target = self._target(dest)
         if target is None or target[0].gone:
             return
@@ -149,10 +151,10 @@ class Net:
         for _ in range(rounds):
             moved = False
             for host in list(self.hosts.values()):
-                for data, dest, sport in host.engine.datagrams_to_send(self.now):
+                for datagram in host.engine.datagrams_to_send(self.now):
                     moved = True
                     if not host.gone:
-                        self._deliver(host, data, dest, sport)
+                        self._deliver(host, wire(datagram), datagram.addr, datagram.local_port)
                 host.drain()
             if not moved:
                 return

@@ -11,6 +11,7 @@ from vpnrouter.ike.events import ChildSaUp, IkeSaUp
 from vpnrouter.ike.policy import PreSharedKey
 from vpnrouter.wire import vendor_ids
 from vpnrouter.wire.constants import EncapsulationMode, PayloadType
+from vpnrouter.wire.header import decode_header
 from vpnrouter.wire.message import decode_message, encode_message
 from vpnrouter.wire.payloads import NatDPayload, VendorIdPayload
 
@@ -49,10 +50,12 @@ def test_initiator_behind_nat_floats_and_uses_udp_encapsulation() -> None:
     assert (b.encapsulation.local_port, b.encapsulation.remote_port) == (4500, 31001)
     assert a.encapsulation.mode == b.encapsulation.mode == EncapsulationMode.UDP_TUNNEL
     assert (b.map_name, b.map_seq) == ("clientmap", 10)  # the dynamic entry
-    # MM5 onwards from port 4500, with the non-ESP marker
+    # MM5 onwards from port 4500, as bare ISAKMP messages: the RFC 3948 non-ESP marker is
+    # netio's (it adds it on sending and strips it on receiving)
     a_sent = [(d, sport) for s, d, _, sport in pair.trace if s == "a"]
     assert [sport for _, sport in a_sent] == [500, 500, 4500, 4500, 4500]
-    assert all(d.startswith(NAT_T_MARKER) == (sport == 4500) for d, sport in a_sent)
+    assert all(decode_header(d).length == len(d) for d, _ in a_sent)
+    assert not any(d.startswith(NAT_T_MARKER) for d, _ in a_sent)
     (row,) = pair.b.engine.isakmp_sas(pair.now)
     assert row.nat_t and row.nat_peer_behind and not row.nat_local_behind
 
@@ -63,7 +66,7 @@ def test_keepalives_only_from_the_side_behind_nat() -> None:
     pair.advance(61)
     keepalives = [(s, dest, sport) for s, d, dest, sport in pair.trace if d == b"\xff"]
     assert keepalives == [("a", (VPN2611, 4500), 4500)] * 3
-    assert pair.b.engine.counters["keepalives_received"] == 3
+    assert pair.a.engine.counters["keepalives"] == 3
     assert len(pair.b.of(ChildSaUp)) == 1  # keepalives disturb nothing
 
 
@@ -140,15 +143,23 @@ def test_nat_traversal_disabled_means_no_vids_and_no_float() -> None:
     assert VPN3640 in {dest[0] for _, _, dest, _ in pair.trace}
 
 
-def test_bare_datagrams_on_4500_are_accepted_too() -> None:
-    """netio's IkeDatagram has the marker stripped already; the engine takes that as well."""
+def test_the_engine_takes_and_emits_bare_isakmp_messages_on_4500() -> None:
+    """netio owns the RFC 3948 framing of port 4500: the engine's datagrams are bare ISAKMP
+    messages with the local port (a keepalive is a request, not bytes), and what it receives
+    is a bare message; a datagram still carrying the marker is not ISAKMP."""
     pair = behind_nat_pair()
-
-    def strip_marker(sender: str, data: bytes, dest: tuple[str, int], sport: int) -> bytes:
-        return data[4:] if sport == 4500 and data != b"\xff" else data
-
-    pair.hook = strip_marker
     start(pair)
-    assert len(pair.a.of(ChildSaUp)) == 1 and len(pair.b.of(ChildSaUp)) == 1
-    pair.b.engine.receive_datagram(b"\xff", (NAT_PUBLIC, 31001), 4500, pair.now)
-    assert pair.b.engine.counters["keepalives_received"] == 1
+    a_4500 = [d for s, d, _, sport in pair.trace if s == "a" and sport == 4500]
+    assert a_4500 and all(decode_header(d).length == len(d) for d in a_4500)
+    # a datagram as it is on the wire, marker included, is malformed to the engine
+    before = pair.b.engine.counters.get("malformed", 0)
+    pair.b.engine.receive_datagram(NAT_T_MARKER + a_4500[0], (NAT_PUBLIC, 31001), 4500, pair.now)
+    assert pair.b.engine.counters["malformed"] == before + 1
+    assert len(pair.a.of(ChildSaUp)) == len(pair.b.of(ChildSaUp)) == 1
+    # a NAT keepalive leaves the engine as a request (netio writes the 0xFF byte)
+    when = pair.a.engine.get_timer()
+    assert when is not None and when <= pair.now + 20
+    pair.a.engine.handle_timer(when)
+    (keepalive,) = pair.a.engine.datagrams_to_send(when)
+    assert keepalive.keepalive and keepalive.data == b""
+    assert (keepalive.addr, keepalive.local_port) == ((VPN2611, 4500), 4500)

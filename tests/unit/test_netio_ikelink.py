@@ -1,4 +1,4 @@
-"""netio.ikelink: what the data plane's lifetime signals become for the engine."""
+"""netio.ikelink: the engine's datagrams and the data plane's lifetime signals."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from types import SimpleNamespace
 from typing import Any
 
 from vpnrouter.esp.sa import Direction, LifetimeState
-from vpnrouter.netio.events import SaLifetime
+from vpnrouter.ike.manager import Datagram
+from vpnrouter.netio.events import IkeDatagram, SaLifetime
 from vpnrouter.netio.ikelink import EngineLink
 
 
@@ -51,3 +52,67 @@ def test_lifetime_signals_reach_the_engine_at_once_with_the_real_counts() -> Non
         ("sa_lifetime_reached", 0x2002, True, 42.0),
         ("sa_lifetime_reached", 0x3003, True, 42.0),
     ]
+
+
+class FramingPlane:
+    """Records what EngineLink hands to the data plane's sockets."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[Any, ...]] = []
+
+    def send_ike(self, data: bytes, peer: tuple[str, int], local_port: int) -> bool:
+        self.sent.append(("ike", data, peer, local_port))
+        return True
+
+    def send_nat_keepalive(self, peer: tuple[str, int]) -> bool:
+        self.sent.append(("keepalive", peer))
+        return True
+
+
+class FramingEngine:
+    def __init__(self, out: list[Datagram]) -> None:
+        self.out = out
+        self.received: list[tuple[Any, ...]] = []
+
+    def datagrams_to_send(self, now: float) -> list[Datagram]:
+        out, self.out = self.out, []
+        return out
+
+    def next_event(self) -> None:
+        return None
+
+    def receive_datagram(
+        self, data: bytes, addr: tuple[str, int], local_port: int, now: float
+    ) -> None:
+        self.received.append((data, addr, local_port))
+
+
+def test_port_4500_framing_is_left_to_the_data_plane() -> None:
+    """RFC 3948 2.2/2.3 framing has one owner, netio's UDP endpoint: the engine's bare ISAKMP
+    messages go to ``send_ike`` as they are, whatever the port, a keepalive request to
+    ``send_nat_keepalive``, and a received IkeDatagram (marker already stripped) reaches the
+    engine unchanged."""
+    message = bytes(range(28))
+    engine = FramingEngine(
+        [
+            Datagram(message, ("192.0.2.1", 500), 500),
+            Datagram(message, ("192.0.2.1", 4500), 4500),
+            Datagram(b"", ("192.0.2.1", 4500), 4500, keepalive=True),
+        ]
+    )
+    plane = FramingPlane()
+    link = EngineLink(
+        engine,  # type: ignore[arg-type]
+        plane,  # type: ignore[arg-type]
+        clock=lambda: 7.0,
+        on_event=lambda event: None,
+        on_error=lambda event, exc: None,
+    )
+    link.service(schedule=False)
+    assert plane.sent == [
+        ("ike", message, ("192.0.2.1", 500), 500),
+        ("ike", message, ("192.0.2.1", 4500), 4500),
+        ("keepalive", ("192.0.2.1", 4500)),
+    ]
+    link.receive(IkeDatagram(message, ("192.0.2.1", 4500), 4500))
+    assert engine.received == [(message, ("192.0.2.1", 4500), 4500)]

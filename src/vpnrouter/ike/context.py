@@ -19,8 +19,6 @@ RandomBytes = Callable[[int], bytes]
 
 NAT_T_PORT = 4500
 IKE_PORT = 500
-NON_ESP_MARKER = b"\x00\x00\x00\x00"  # RFC 3948 section 2.2
-NAT_KEEPALIVE = b"\xff"  # RFC 3948 section 2.3
 MIN_SPI = 256  # RFC 4303 2.1: 1..255 are reserved by IANA
 
 _SEVERITY = re.compile(r"^%[A-Z0-9_]+-(\d)-")
@@ -106,17 +104,16 @@ class Context:
     # --- sending ----------------------------------------------------------------------------
 
     def send_raw(self, message: bytes, addr: tuple[str, int], local_port: int) -> None:
-        """Queue one ISAKMP message as its UDP payload: on the NAT-T port it carries the
-        RFC 3948 2.2 non-ESP marker (a caller using ``Dataplane.send_ike`` strips it)."""
-        data = NON_ESP_MARKER + message if local_port != IKE_PORT else message
-        self.outbox.append(Datagram(data, addr, local_port))
+        """Queue one ISAKMP message, bare: on the NAT-T port the data plane adds the
+        RFC 3948 2.2 non-ESP marker (``Dataplane.send_ike``)."""
+        self.outbox.append(Datagram(message, addr, local_port))
         self.counters["sent"] += 1
 
     def send(self, sa: IkeSa, message: bytes) -> None:
         self.send_raw(message, (sa.peer, sa.peer_port), sa.local_port)
 
     def send_keepalive(self, sa: IkeSa) -> None:
-        """RFC 3948 2.3: a single 0xFF byte to the peer's NAT-T port, no marker
-        (``Dataplane.send_nat_keepalive``)."""
-        self.outbox.append(Datagram(NAT_KEEPALIVE, (sa.peer, sa.peer_port), NAT_T_PORT))
+        """RFC 3948 2.3: ask for a NAT keepalive to the peer's NAT-T port (the data plane
+        writes the 0xFF byte: ``Dataplane.send_nat_keepalive``)."""
+        self.outbox.append(Datagram(b"", (sa.peer, sa.peer_port), NAT_T_PORT, keepalive=True))
         self.counters["keepalives"] += 1

@@ -1,5 +1,6 @@
-"""Receiving one datagram: NAT-T framing, header, SA lookup, duplicate cache, routing to the
-exchange, and the error taxonomy of DESIGN.md principle 4.
+"""Receiving one ISAKMP message: header, SA lookup, duplicate cache, routing to the exchange,
+and the error taxonomy of DESIGN.md principle 4. The message is bare: on port 4500 the data
+plane has removed the RFC 3948 non-ESP marker and kept NAT keepalives to itself.
 
 - ``DecodeError``: drop, count, log (``%CRYPTO-4-IKMP_BAD_MESSAGE``).
 - ``AuthenticationError``: a HASH did not verify; log, answer INVALID-HASH-INFORMATION, no
@@ -13,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from vpnrouter.ike import codec, lifecycle, rules
-from vpnrouter.ike.context import IKE_PORT, NAT_KEEPALIVE, NON_ESP_MARKER, Context
+from vpnrouter.ike.context import IKE_PORT, Context
 from vpnrouter.ike.errors import AuthenticationError, ProtocolError
 from vpnrouter.ike.events import LogFacility, NegotiationFailed
 from vpnrouter.ike.exchanges import (
@@ -24,7 +25,7 @@ from vpnrouter.ike.exchanges import (
     transaction,
 )
 from vpnrouter.ike.sa import ZERO_COOKIE, IkeSa, Phase1State, QmState
-from vpnrouter.wire.constants import HEADER_SIZE, ExchangeType, NotifyType
+from vpnrouter.wire.constants import ExchangeType, NotifyType
 from vpnrouter.wire.errors import DecodeError
 from vpnrouter.wire.header import Header, decode_header
 
@@ -32,7 +33,8 @@ Handler = Callable[[], None]
 
 
 def receive(ctx: Context, data: bytes, src: tuple[str, int], local: tuple[str, int]) -> None:
-    """Entry point for one UDP payload received on ``local`` (address, port) from ``src``."""
+    """Entry point for one ISAKMP message received on ``local`` (address, port) from
+    ``src``."""
     ctx.counters["received"] += 1
     try:
         _receive(ctx, data, src, local)
@@ -42,11 +44,6 @@ def receive(ctx: Context, data: bytes, src: tuple[str, int], local: tuple[str, i
 
 
 def _receive(ctx: Context, data: bytes, src: tuple[str, int], local: tuple[str, int]) -> None:
-    if local[1] != IKE_PORT:
-        if data == NAT_KEEPALIVE:  # RFC 3948 2.3
-            ctx.counters["keepalives_received"] += 1
-            return
-        data = strip_marker(data)
     try:
         header = decode_header(data)
     except DecodeError as exc:
@@ -68,17 +65,6 @@ def _receive(ctx: Context, data: bytes, src: tuple[str, int], local: tuple[str, 
         _hash_failed(ctx, sa, src, str(exc))
     except ProtocolError as exc:
         _protocol_error(ctx, sa, data, exc, header.exchange_type)
-
-
-# RFC 3948 2.2: on port 4500 IKE follows a 4-byte zero non-ESP marker. netio strips it; a raw
-# socket does not. A marked message's header length is the datagram length minus 4, which a
-# bare message can never show at that offset (it holds the first payload's length field).
-def strip_marker(data: bytes) -> bytes:
-    if data[:4] == NON_ESP_MARKER and len(data) >= len(NON_ESP_MARKER) + HEADER_SIZE:
-        inner_length = int.from_bytes(data[4 + 24 : 4 + 28], "big")
-        if inner_length == len(data) - len(NON_ESP_MARKER):
-            return data[len(NON_ESP_MARKER) :]
-    return data
 
 
 def bad_message(

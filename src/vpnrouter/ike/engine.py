@@ -4,7 +4,7 @@ The caller owns sockets, the clock and the random source::
 
     engine = IkeEngine(policy, ["172.18.124.159"], os.urandom)
     engine.receive_datagram(data, ("172.18.124.199", 500), 500, now)
-    for data, addr, local_port in engine.datagrams_to_send(now): ...
+    for datagram in engine.datagrams_to_send(now): ...  # (data, addr, local_port, keepalive)
     while (event := engine.next_event()) is not None: ...
     timer = engine.get_timer(); ... engine.handle_timer(now)
 
@@ -93,7 +93,9 @@ class IkeEngine:
         now: float,
         local_addr: str | None = None,
     ) -> None:
-        """One UDP payload received on ``local_port`` (500 or 4500) from ``addr``."""
+        """One ISAKMP message received on ``local_port`` (500 or 4500) from ``addr``: bare,
+        the data plane has removed the RFC 3948 non-ESP marker of port 4500 (and keeps NAT
+        keepalives to itself)."""
         self._ctx.now = now
         local = (local_addr or self._ctx.local_addrs[0], local_port)
         dispatch.receive(self._ctx, bytes(data), (str(addr[0]), int(addr[1])), local)

@@ -23,16 +23,19 @@ MAX_MID_DRAWS: Final = 64
 
 
 class Datagram(NamedTuple):
-    """One UDP payload to send: ``data`` (non-ESP marker already added on port 4500; a single
-    0xFF byte is a NAT keepalive), the peer's (address, port) and the local port (500/4500)."""
+    """Something to send to the peer's (address, port) from our local port (500/4500):
+    ``data``, one bare ISAKMP message, or with ``keepalive`` an RFC 3948 2.3 NAT keepalive
+    (``data`` empty). The framing of port 4500 (the non-ESP marker, the 0xFF byte) is the
+    data plane's (``netio``), never the engine's."""
 
     data: bytes
     addr: tuple[str, int]
     local_port: int
+    keepalive: bool = False
 
 
 def fingerprint(data: bytes) -> bytes:
-    """Key of the reply cache: a digest of the received ISAKMP message (marker stripped)."""
+    """Key of the reply cache: a digest of the received ISAKMP message."""
     return hashlib.sha256(data).digest()
 
 
@@ -61,7 +64,7 @@ class ReplyCache:
 class Retransmission:
     """An outstanding request: resent at growing intervals until answered or given up."""
 
-    messages: tuple[bytes, ...]  # ISAKMP messages, without the non-ESP marker
+    messages: tuple[bytes, ...]  # ISAKMP messages
     policy: RetransmitPolicy
     next_at: float
     attempt: int = 0  # retransmissions done so far

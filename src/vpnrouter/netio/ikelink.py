@@ -3,10 +3,11 @@
 Shared by the router daemon (``vpnrouter.router.daemon``) and the remote-access client
 (``vpnrouter.client.session``); what each does with the engine's events stays with them.
 
-- IKE datagrams from the data plane go to the engine (on port 4500 netio has removed the
-  non-ESP marker, the engine expects it: it is put back); the engine's datagrams go out
-  through the data plane's sockets (marker removed again, netio adds it; a lone ``0xFF`` is a
-  NAT keepalive).
+- IKE messages from the data plane go to the engine as they are, and the engine's go out
+  through the data plane's sockets as they are: both sides speak bare ISAKMP messages plus the
+  local port. The RFC 3948 framing of port 4500 (non-ESP marker, NAT keepalives) is netio's
+  alone (:mod:`vpnrouter.netio.udp`); an engine keepalive request becomes
+  ``Dataplane.send_nat_keepalive``.
 - The engine's timer is one ``loop.call_at`` re-armed after every service round.
 - Byte counts of the SAs go to the engine every :data:`TRAFFIC_REPORT_INTERVAL` seconds
   (volume lifetimes, DPD's "worry metric"), and at once when the data plane signals a
@@ -36,8 +37,6 @@ from vpnrouter.netio.events import IkeDatagram, SaLifetime
 from vpnrouter.netio.loop import Dataplane
 
 IKE_PORT = 500
-NON_ESP_MARKER = b"\x00\x00\x00\x00"
-NAT_KEEPALIVE = b"\xff"
 TRAFFIC_REPORT_INTERVAL = 0.25
 
 
@@ -135,13 +134,11 @@ class EngineLink:
     def service(self, schedule: bool = True) -> None:
         """Send what the engine queued, act on its events, re-arm its timer."""
         engine, plane, now = self.engine, self.plane, self.clock()
-        for data, addr, local_port in engine.datagrams_to_send(now):
-            if local_port == IKE_PORT:
-                plane.send_ike(data, addr, local_port)
-            elif data == NAT_KEEPALIVE:
-                plane.send_nat_keepalive(addr)
-            elif data.startswith(NON_ESP_MARKER):
-                plane.send_ike(data[len(NON_ESP_MARKER) :], addr, local_port)
+        for datagram in engine.datagrams_to_send(now):
+            if datagram.keepalive:
+                plane.send_nat_keepalive(datagram.addr)
+            else:
+                plane.send_ike(datagram.data, datagram.addr, datagram.local_port)
         while (event := engine.next_event()) is not None:
             try:
                 self.on_event(event)
@@ -174,11 +171,8 @@ class EngineLink:
 
     # -- network -> engine ------------------------------------------------------------------
     def receive(self, event: IkeDatagram) -> None:
-        """An IKE datagram from the data plane (not serviced yet)."""
-        data = event.data
-        if event.local_port != IKE_PORT:
-            data = NON_ESP_MARKER + data
-        self.engine.receive_datagram(data, event.peer, event.local_port, self.clock())
+        """An IKE message from the data plane (not serviced yet)."""
+        self.engine.receive_datagram(event.data, event.peer, event.local_port, self.clock())
 
     def lifetime(self, event: SaLifetime) -> None:
         """The data plane's lifetime signal for an SA (not serviced yet). The engine gets the

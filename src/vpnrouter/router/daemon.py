@@ -6,9 +6,8 @@ What flows where::
     initiate, report_traffic)--> IkeEngine --(datagrams_to_send, next_event, get_timer)-->
     Router --(send_ike, add_sa_pair, remove_sa, routes)--> Dataplane
 
-- IKE datagrams from the data plane go to the engine (on port 4500 netio has removed the
-  non-ESP marker, the engine expects it: it is put back); the engine's datagrams go out
-  through the data plane's sockets (marker removed again, netio adds it).
+- IKE messages from the data plane go to the engine and the engine's go out through the data
+  plane's sockets, bare both ways: the RFC 3948 framing of port 4500 is netio's alone.
 - An acquire (interesting traffic, crypto ACL matched, no SA: IOS drops the packet) makes the
   engine negotiate for the crypto map entry whose tag the SPD policy carries.
 - ``ChildSaUp`` installs the ESP pair (UDP-encapsulated when NAT-T was agreed), bound to the
