@@ -30,6 +30,7 @@ from vpnrouter.client.connect import (
 from vpnrouter.client.profiles import AUTH_GROUP, TUNNEL_TCP, Profile, ProfileError, ProfileStore
 from vpnrouter.client.prompt import LinesPrompter, Prompter, PromptError, TerminalPrompter
 from vpnrouter.client.session import DEFAULT_TUN
+from vpnrouter.router.control import socket_in_use
 from vpnrouter.router.ioslog import DEBUG_WORDS, parse_debug
 
 
@@ -82,7 +83,7 @@ def run_connect(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("\nvpnclient: interrupted; not connected", file=sys.stderr)
         return EXIT_INTERRUPTED
-    if ctl.socket_in_use(options.socket_path):
+    if socket_in_use(options.socket_path):
         print(
             f"vpnclient: connection entry '{options.entry}' is already connected"
             f" (control socket {options.socket_path}); see 'vpnclient status'",

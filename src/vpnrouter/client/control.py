@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import sys
 import time
 from collections.abc import Mapping, Sequence
@@ -50,7 +49,7 @@ from vpnrouter.ike.policy import (
     HASH_SHA384,
     HASH_SHA512,
 )
-from vpnrouter.router.control import ControlError, request
+from vpnrouter.router.control import ControlError, request, socket_in_use
 
 SOCKET_DIR: Final = Path("/run/vpnclient")
 SOCKET_SUFFIX: Final = ".sock"
@@ -103,19 +102,6 @@ def ike_hash_name(hash_alg: int) -> str:
 
 def default_socket(entry: str) -> Path:
     return SOCKET_DIR / f"{entry}{SOCKET_SUFFIX}"
-
-
-def socket_in_use(path: Path) -> bool:
-    """Whether a live process answers on ``path`` (a stale file does not)."""
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(1.0)
-    try:
-        probe.connect(str(path))
-    except OSError:
-        return False
-    finally:
-        probe.close()
-    return True
 
 
 class NotConnected(Exception):

@@ -36,7 +36,8 @@ def default_path(hostname: str) -> Path:
     return DEFAULT_DIR / f"{hostname}.sock"
 
 
-def _in_use(path: Path) -> bool:
+def socket_in_use(path: Path) -> bool:
+    """Whether a live process answers on ``path`` (a stale file does not)."""
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     probe.settimeout(1.0)
     try:
@@ -59,7 +60,7 @@ class ControlServer:
     async def start(self) -> None:
         self.path.parent.mkdir(mode=0o755, parents=True, exist_ok=True)
         if self.path.exists() or self.path.is_symlink():
-            if _in_use(self.path):
+            if socket_in_use(self.path):
                 raise ControlError(f"{self.path}: another vpnrouter is running there")
             self.path.unlink()
         old_umask = os.umask(0o177)
