@@ -19,17 +19,12 @@ created in namespaces this script removes, processes are stopped by PID.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
-import random
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
 from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
@@ -38,134 +33,23 @@ from vpnrouter.esp.codec import decapsulate, encapsulate
 from vpnrouter.esp.ipv4 import build_header
 from vpnrouter.esp.sa import Direction, EspSa, keymat_lengths
 from vpnrouter.esp.spd import Selector
+from vpnrouter.lab.dataplane import (
+    H1,
+    H2,
+    LAN1,
+    LAN2,
+    R1_OUT,
+    R2_OUT,
+    SUITES,
+    Lab,
+    l2l_configs,
+    l2l_lab,
+    sh,
+    start_libipsec_charon,
+)
 
-SUITES = {"3des-md5": (3, None, 1), "aes128-sha1": (12, 128, 2), "aes256-sha256": (12, 256, 5)}
-R1, R2, H1, H2 = "172.18.124.159", "172.18.124.199", "10.10.10.10", "10.10.20.10"
-LAN1, LAN2 = "10.10.10.0/24", "10.10.20.0/24"
 # iperf3 sets DF on UDP: 1300 bytes fit every path here, ESP-in-UDP with AES included
 UDP_PAYLOAD = 1300
-
-
-def sh(argv: Sequence[str], timeout: float = 60.0, check: bool = True) -> str:
-    proc = subprocess.run(
-        list(argv), capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
-    )
-    if check and proc.returncode:
-        raise RuntimeError(f"{' '.join(argv)}: {proc.stderr.strip() or proc.stdout.strip()}")
-    return proc.stdout
-
-
-class Lab:
-    """h1 -- r1 -- r2 -- h2 in namespaces; close() stops our processes and deletes them."""
-
-    count = 0
-
-    def __init__(self, workdir: Path) -> None:
-        Lab.count += 1
-        self.prefix = f"b{os.getpid()}-{Lab.count}-"
-        self.workdir = workdir
-        self.names: list[str] = []
-        self.procs: list[subprocess.Popen[bytes]] = []
-
-    def ns(self, role: str) -> str:
-        return self.prefix + role
-
-    def run(self, role: str, argv: Sequence[str], timeout: float = 60.0, check: bool = True) -> str:
-        return sh(["ip", "netns", "exec", self.ns(role), *argv], timeout, check)
-
-    def spawn(self, role: str, argv: Sequence[str], log: str) -> subprocess.Popen[bytes]:
-        out = (self.workdir / log).open("wb")
-        proc = subprocess.Popen(
-            ["ip", "netns", "exec", self.ns(role), *argv],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-        )
-        self.procs.append(proc)
-        return proc
-
-    def wait_text(self, log: str, text: str, timeout: float = 15.0) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in (self.workdir / log).read_text(errors="replace"):
-                return
-            time.sleep(0.05)
-        raise RuntimeError(f"{text!r} not in {log}: {(self.workdir / log).read_text()[-2000:]}")
-
-    def build(self) -> None:
-        for role in ("h1", "r1", "r2", "h2"):
-            sh(["ip", "netns", "add", self.ns(role)])
-            self.names.append(self.ns(role))
-            self.run(role, ["ip", "link", "set", "lo", "up"])
-            self.run(role, ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1"])
-        links = [
-            ("h1", "eth0", "r1", "lan0"),
-            ("r1", "out0", "r2", "out0"),
-            ("r2", "lan0", "h2", "eth0"),
-        ]
-        for a, a_if, b, b_if in links:
-            sh(
-                [
-                    "ip",
-                    "link",
-                    "add",
-                    a_if,
-                    "netns",
-                    self.ns(a),
-                    "type",
-                    "veth",
-                    "peer",
-                    "name",
-                    b_if,
-                    "netns",
-                    self.ns(b),
-                ]
-            )
-            self.run(a, ["ip", "link", "set", a_if, "up"])
-            self.run(b, ["ip", "link", "set", b_if, "up"])
-        for role, ifname, cidr in [
-            ("h1", "eth0", f"{H1}/24"),
-            ("r1", "lan0", "10.10.10.1/24"),
-            ("r1", "out0", f"{R1}/24"),
-            ("r2", "out0", f"{R2}/24"),
-            ("r2", "lan0", "10.10.20.1/24"),
-            ("h2", "eth0", f"{H2}/24"),
-        ]:
-            self.run(role, ["ip", "addr", "add", cidr, "dev", ifname])
-        self.run("h1", ["ip", "route", "add", "default", "via", "10.10.10.1"])
-        self.run("h2", ["ip", "route", "add", "default", "via", "10.10.20.1"])
-        for role in ("r1", "r2"):
-            self.run(role, ["sysctl", "-qw", "net.ipv4.ip_forward=1"])
-
-    def stop(self, proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM) -> None:
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, sig)
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=10)
-
-    def close(self) -> None:
-        for proc in reversed(self.procs):
-            self.stop(proc)
-        for name in reversed(self.names):
-            for pid in sh(["ip", "netns", "pids", name], check=False).split():
-                with contextlib.suppress(ProcessLookupError, ValueError):
-                    os.kill(int(pid), signal.SIGKILL)
-            sh(["ip", "netns", "del", name], check=False)
-
-
-@contextlib.contextmanager
-def lab(workdir: Path) -> Iterator[Lab]:
-    the_lab = Lab(workdir)
-    try:
-        the_lab.build()
-        yield the_lab
-    finally:
-        the_lab.close()
 
 
 # -- 1. codec only ----------------------------------------------------------------------------
@@ -178,8 +62,8 @@ def codec_pps(suite: str, seconds: float) -> float:
         "transform_id": transform,
         "key_len_bits": bits,
         "auth_alg": auth,
-        "local": IPv4Address(R1),
-        "remote": IPv4Address(R2),
+        "local": IPv4Address(R1_OUT),
+        "remote": IPv4Address(R2_OUT),
         "selector": Selector.of(LAN1, LAN2),
         **keys,
     }
@@ -207,7 +91,7 @@ def iperf(the_lab: Lab, seconds: int, udp: bool) -> dict[str, float]:
         ["timeout", str(seconds + 25), "iperf3", "-s", "-1", "-p", "5201", "--forceflush"],
         "iperf-server.log",
     )
-    the_lab.wait_text("iperf-server.log", "listening", 10)
+    the_lab.wait_for("iperf-server.log", "listening", server, 10)
     argv = [
         "timeout",
         str(seconds + 20),
@@ -222,7 +106,7 @@ def iperf(the_lab: Lab, seconds: int, udp: bool) -> dict[str, float]:
     ]
     if udp:
         argv += ["-u", "-b", "0", "-l", str(UDP_PAYLOAD)]
-    raw = the_lab.run("h1", argv, timeout=seconds + 30, check=False)
+    raw = the_lab.exec("h1", argv, timeout=seconds + 30, check=False).stdout
     the_lab.stop(server)
     try:
         end = json.loads(raw)["end"]
@@ -241,149 +125,29 @@ def iperf(the_lab: Lab, seconds: int, udp: bool) -> dict[str, float]:
 
 
 def ours(workdir: Path, suite: str, encap: bool, seconds: int) -> dict[str, float]:
-    transform, bits, auth = SUITES[suite]
-    enc_len, auth_len = keymat_lengths(transform, bits, auth)
-    rnd = random.Random(1)
-    k12 = (rnd.randbytes(enc_len).hex(), rnd.randbytes(auth_len).hex())
-    k21 = (rnd.randbytes(enc_len).hex(), rnd.randbytes(auth_len).hex())
-
-    def sa(spi: int, remote: str, src: str, dst: str, keys: tuple[str, str]) -> dict[str, Any]:
-        return {
-            "spi": spi, "transform": transform, "key_bits": bits, "auth": auth,
-            "enc_key": keys[0], "auth_key": keys[1], "remote": remote,
-            "selector": {"src": src, "dst": dst}, "encap": [4500, 4500] if encap else None,
-        }  # fmt: skip
-
-    def config(
-        local: str,
-        remote: str,
-        mine: str,
-        theirs: str,
-        o: int,
-        i: int,
-        ko: tuple[str, str],
-        ki: tuple[str, str],
-    ) -> dict[str, Any]:
-        return {
-            "local": local, "ike_ports": [4500], "routes": [theirs],
-            "policies": [{"src": mine, "dst": theirs, "action": "protect"}],
-            "sas": [{"outbound": sa(o, remote, mine, theirs, ko),
-                     "inbound": sa(i, remote, theirs, mine, ki)}],
-        }  # fmt: skip
-
-    configs = {
-        "r1": config(R1, R2, LAN1, LAN2, 0x1001, 0x2002, k12, k21),
-        "r2": config(R2, R1, LAN2, LAN1, 0x2002, 0x1001, k21, k12),
-    }
-    with lab(workdir) as the_lab:
+    configs = dict(zip(("r1", "r2"), l2l_configs(*SUITES[suite], encap=encap, seed=1), strict=True))
+    with l2l_lab(workdir, "b") as the_lab:
         for role, cfg in configs.items():
-            path = workdir / f"{role}.json"
-            path.write_text(json.dumps(cfg))
-            the_lab.spawn(
-                role, [sys.executable, "-m", "vpnrouter.netio.manual", str(path)], f"{role}.log"
-            )
-            the_lab.wait_text(f"{role}.log", "READY")
-        the_lab.run("h1", ["ping", "-c", "1", "-W", "2", H2])
+            the_lab.start_dataplane(role, cfg)
+        the_lab.exec("h1", ["ping", "-c", "1", "-W", "2", H2])
         tcp = iperf(the_lab, seconds, udp=False)
         udp = iperf(the_lab, seconds, udp=True)
     return {"tcp_mbps": tcp["mbps"], "udp_pps": udp["pps"], "udp_mbps": udp["mbps"]}
 
 
-# kernel-libipsec must come before kernel-netlink (the first kernel-ipsec interface wins)
-PLUGINS = (
-    "random nonce openssl gmp aes sha1 sha2 md5 hmac pem pkcs1 x509 pubkey"
-    " kernel-libipsec kernel-netlink socket-default vici updown"
-)
-STRONGSWAN_CONF = """charon {{
-    load_modular = no
-    load = {plugins}
-    plugins {{
-        vici {{
-            socket = unix://{run}/charon.vici
-        }}
-        kernel-libipsec {{
-            load = yes
-        }}
-    }}
-    filelog {{
-        bench {{
-            path = {dir}/charon.log
-            default = 1
-        }}
-    }}
-    syslog {{
-        daemon {{
-            default = -1
-        }}
-    }}
-}}
-"""
-
-SWANCTL_CONF = """connections {{
-    bench {{
-        version = 1
-        local_addrs = {local}
-        remote_addrs = {remote}
-        proposals = 3des-sha1-modp1024
-        local {{
-            auth = psk
-            id = {local}
-        }}
-        remote {{
-            auth = psk
-            id = {remote}
-        }}
-        children {{
-            bench {{
-                local_ts = {lts}
-                remote_ts = {rts}
-                esp_proposals = {esp}
-                mode = tunnel
-            }}
-        }}
-    }}
-}}
-secrets {{
-    ike-bench {{
-        id-1 = {local}
-        id-2 = {remote}
-        secret = cisco123
-    }}
-}}
-"""
-
-
 def strongswan(workdir: Path, suite: str, seconds: int) -> dict[str, float]:
-    with lab(workdir) as the_lab:
-        sockets = {}
+    with l2l_lab(workdir, "b") as the_lab:
+        uris = {}
         for role, local, remote, lts, rts in [
-            ("r1", R1, R2, LAN1, LAN2),
-            ("r2", R2, R1, LAN2, LAN1),
+            ("r1", R1_OUT, R2_OUT, LAN1, LAN2),
+            ("r2", R2_OUT, R1_OUT, LAN2, LAN1),
         ]:
-            directory = workdir / f"ss-{role}"
-            run = directory / "run"
-            run.mkdir(parents=True, exist_ok=True)
-            (directory / "strongswan.conf").write_text(
-                STRONGSWAN_CONF.format(run=run, dir=directory, plugins=PLUGINS)
-            )
-            (directory / "swanctl.conf").write_text(
-                SWANCTL_CONF.format(local=local, remote=remote, lts=lts, rts=rts, esp=suite)
-            )
-            the_lab.spawn(
-                role,
-                ["env", f"STRONGSWAN_CONF={directory}/strongswan.conf", "sh", "-c",
-                 f"mount --bind {run} /run && exec /usr/lib/ipsec/charon"],
-                f"charon-{role}.log",
+            _, uris[role], _ = start_libipsec_charon(
+                the_lab, role, local, remote, lts, rts, suite,
+                name="bench", version=1, proposals="3des-sha1-modp1024",
             )  # fmt: skip
-            sockets[role] = run / "charon.vici"
-            deadline = time.monotonic() + 10
-            while not sockets[role].exists() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            uri = f"unix://{sockets[role]}"
-            sh(["swanctl", "--load-all", "--file", str(directory / "swanctl.conf"), "--uri", uri])
-        uri = f"unix://{sockets['r1']}"
-        sh(["swanctl", "--initiate", "--child", "bench", "--uri", uri], timeout=30)
-        the_lab.run("h1", ["ping", "-c", "1", "-W", "2", H2])
+        sh(["swanctl", "--initiate", "--child", "bench", "--uri", uris["r1"]], timeout=30)
+        the_lab.exec("h1", ["ping", "-c", "1", "-W", "2", H2])
         tcp = iperf(the_lab, seconds, udp=False)
         udp = iperf(the_lab, seconds, udp=True)
     return {"tcp_mbps": tcp["mbps"], "udp_pps": udp["pps"], "udp_mbps": udp["mbps"]}

@@ -14,16 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _dataplane_helpers import (
-    H1,
-    H2,
-    Capture,
-    Lab,
-    l2l_configs,
-    ping,
-    tcp_transfer,
-    wireshark_esp_options,
-)
+from _dataplane_helpers import Capture, ping, tcp_transfer, wireshark_esp_options
+
+from vpnrouter.lab.dataplane import H1, H2, Lab, l2l_configs, l2l_lab
 
 pytestmark = [
     pytest.mark.netns,
@@ -34,12 +27,8 @@ TRANSFER_BYTES = 4 * 1024 * 1024
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Lab]:
-    lab = Lab(tmp_path)
-    try:
-        lab.build_l2l()
+    with l2l_lab(tmp_path) as lab:
         yield lab
-    finally:
-        lab.close()
 
 
 def sa_stats(stats: dict[str, Any], direction: str) -> dict[str, Any]:

@@ -12,140 +12,36 @@ from __future__ import annotations
 import os
 import re
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from _dataplane_helpers import (
+from _dataplane_helpers import Capture, ping, tcp_transfer
+
+from vpnrouter.lab.dataplane import (
     H1,
     H2,
     LAN1,
     LAN2,
     R1_OUT,
     R2_OUT,
-    Capture,
+    SUITES,
     Lab,
-    ping,
+    l2l_lab,
     sa_json,
     sh,
-    tcp_transfer,
+    start_libipsec_charon,
 )
 
 pytestmark = [
     pytest.mark.netns,
 ]
 
-PLUGINS = (
-    "random nonce openssl gmp kdf aes sha1 sha2 md5 hmac pem pkcs1 x509 pubkey"
-    " kernel-libipsec kernel-netlink socket-default vici updown"
-)
-
-STRONGSWAN_CONF = """charon {{
-    load_modular = no
-    load = {plugins}
-    plugins {{
-        vici {{
-            socket = unix://{run}/charon.vici
-        }}
-        kernel-libipsec {{
-            load = yes
-        }}
-    }}
-    filelog {{
-        test {{
-            path = {dir}/charon.log
-            append = no
-            flush_line = yes
-            default = 1
-            chd = 4
-        }}
-    }}
-    syslog {{
-        daemon {{
-            default = -1
-        }}
-    }}
-}}
-"""
-
-SWANCTL_CONF = """connections {{
-    t {{
-        version = 2
-        local_addrs = {local}
-        remote_addrs = {remote}
-        proposals = aes128-sha256-modp2048
-        local {{
-            auth = psk
-            id = {local}
-        }}
-        remote {{
-            auth = psk
-            id = {remote}
-        }}
-        children {{
-            t {{
-                local_ts = {lts}
-                remote_ts = {rts}
-                esp_proposals = {esp}
-                mode = tunnel
-            }}
-        }}
-    }}
-}}
-secrets {{
-    ike-t {{
-        id-1 = {local}
-        id-2 = {remote}
-        secret = cisco123
-    }}
-}}
-"""
-
-# esp_proposals -> (ESP transform, key bits, auth algorithm) in RFC 2407 numbers
-SUITES = {"3des-md5": (3, None, 1), "aes128-sha1": (12, 128, 2), "aes256-sha256": (12, 256, 5)}
-
 
 @pytest.fixture
 def lab(tmp_path: Path) -> Iterator[Lab]:
-    lab = Lab(tmp_path)
-    try:
-        lab.build_l2l()
+    with l2l_lab(tmp_path) as lab:
         yield lab
-    finally:
-        lab.close()
-
-
-def start_charon(lab: Lab, role: str, local: str, remote: str, lts: str, rts: str, esp: str) -> Any:
-    directory = lab.workdir / f"ss-{role}"
-    run = directory / "run"
-    run.mkdir(parents=True)
-    (directory / "strongswan.conf").write_text(
-        STRONGSWAN_CONF.format(plugins=PLUGINS, run=run, dir=directory)
-    )
-    (directory / "swanctl.conf").write_text(
-        SWANCTL_CONF.format(local=local, remote=remote, lts=lts, rts=rts, esp=esp)
-    )
-    proc = lab.spawn(
-        role,
-        [
-            "env",
-            f"STRONGSWAN_CONF={directory}/strongswan.conf",
-            "sh",
-            "-c",
-            f"mount --bind {run} /run && exec /usr/lib/ipsec/charon",
-        ],
-        f"charon-{role}.out",
-    )
-    deadline = time.monotonic() + 10
-    while not (run / "charon.vici").exists():
-        assert time.monotonic() < deadline, "charon did not come up"
-        assert proc.poll() is None, (lab.workdir / f"charon-{role}.out").read_text()
-        time.sleep(0.1)
-    uri = f"unix://{run}/charon.vici"
-    sh(["swanctl", "--load-all", "--file", str(directory / "swanctl.conf"), "--uri", uri])
-    return proc, uri, directory
 
 
 def logged_key(log: str, name: str) -> bytes:
@@ -168,8 +64,8 @@ def packets_in(uri: str) -> int:
 
 @pytest.mark.parametrize("esp", ["3des-md5", "aes128-sha1"])
 def test_our_dataplane_interoperates_with_strongswan_libipsec(lab: Lab, esp: str) -> None:
-    _, uri1, _ = start_charon(lab, "r1", R1_OUT, R2_OUT, LAN1, LAN2, esp)
-    charon2, _, dir2 = start_charon(lab, "r2", R2_OUT, R1_OUT, LAN2, LAN1, esp)
+    _, uri1, _ = start_libipsec_charon(lab, "r1", R1_OUT, R2_OUT, LAN1, LAN2, esp)
+    charon2, _, dir2 = start_libipsec_charon(lab, "r2", R2_OUT, R1_OUT, LAN2, LAN1, esp)
     sh(["swanctl", "--initiate", "--child", "t", "--uri", uri1], timeout=30)
     # no traffic before the takeover: our outbound sequence numbers start at 1 like charon's
     assert packets_in(uri1) == 0

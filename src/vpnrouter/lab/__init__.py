@@ -6,6 +6,8 @@
   the Internet router, a client PC and a client behind a masquerading NAT).
 - `strongswan` / `strongswan_conf`: strongSwan charons side by side (`Charon`) configured
   from dataclasses (`L2LConn`, `XauthClientConn`, `XauthServerConn`).
+- `dataplane`: h1 -- r1 -- r2 -- h2 for the manually keyed data plane (`Lab`, `l2l_configs`)
+  and strongSwan's libipsec beside it, shared by the data-plane tests and the ESP bench.
 - `capture`: tshark captures (`Capture`) and what they show (`summarize`).
 - `requirements`: what the machine lacks for all of this.
 - ``vpnrouter lab`` (`vpnrouter.cli.lab_cmd`): `cli_up` (the steps of ``lab up``), `cli_peers`
