@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from vpnrouter.config import vocabulary
 from vpnrouter.config.draft import Draft, Reference, UnmodeledDraft
 from vpnrouter.config.lexer import Cursor, Reject, Token
 
@@ -70,6 +71,17 @@ class OpaqueMode:
         ctx.not_acted_on()
         cur.pos = len(cur.tokens)
         return self
+
+
+def keep_unmodeled(cur: Cursor, ctx: Context) -> Mode | None:
+    """Keep the whole line as a command we do not act on (it is valid, just not ours): a
+    global one (``service timestamps ...``) or a crypto one (``crypto pki trustpoint X``)."""
+    cur.pos = len(cur.tokens)
+    command = UnmodeledDraft(ctx.line.normalized, ctx.number)
+    ctx.draft.unmodeled.append(command)
+    ctx.not_acted_on()
+    words = tuple(t.text for t in ctx.line.tokens)
+    return OpaqueMode(command) if vocabulary.opens_submode(words) else None
 
 
 class BannerMode:

@@ -13,8 +13,7 @@ from dataclasses import replace
 from ipaddress import IPv4Address
 
 from vpnrouter.config import names, vocabulary
-from vpnrouter.config.context import Context, Mode, OpaqueMode, start_banner
-from vpnrouter.config.draft import UnmodeledDraft
+from vpnrouter.config.context import Context, Mode, keep_unmodeled, start_banner
 from vpnrouter.config.lexer import Cursor, is_contiguous_mask
 from vpnrouter.config.model import ClientGroup, IsakmpKeepalive, IsakmpKey, IsakmpPolicy
 from vpnrouter.config.model_crypto import HOST_MASK
@@ -27,23 +26,13 @@ def handle_crypto(cur: Cursor, ctx: Context) -> Mode | None:
         return _isakmp(cur, ctx)
     if word == "ipsec":
         if cur.try_keyword(exact=vocabulary.CRYPTO_IPSEC_WORDS):
-            return keep_crypto(cur, ctx)
+            return keep_unmodeled(cur, ctx)
         return handle_ipsec(cur, ctx)
     if word == "dynamic-map":
         return handle_dynamic_map(cur, ctx)
     if word == "map":
         return handle_map(cur, ctx)
-    return keep_crypto(cur, ctx)
-
-
-def keep_crypto(cur: Cursor, ctx: Context) -> Mode | None:
-    """A crypto command we accept but do not act on (``crypto pki trustpoint X`` ...)."""
-    cur.pos = len(cur.tokens)
-    command = UnmodeledDraft(ctx.line.normalized, ctx.number)
-    ctx.draft.unmodeled.append(command)
-    ctx.not_acted_on()
-    words = tuple(t.text for t in ctx.line.tokens)
-    return OpaqueMode(command) if vocabulary.opens_submode(words) else None
+    return keep_unmodeled(cur, ctx)
 
 
 def _isakmp(cur: Cursor, ctx: Context) -> Mode | None:
@@ -79,7 +68,7 @@ def _isakmp(cur: Cursor, ctx: Context) -> Mode | None:
         cur.done()
         ctx.draft.nat_keepalive = seconds
         return None
-    return keep_crypto(cur, ctx)
+    return keep_unmodeled(cur, ctx)
 
 
 def _key(cur: Cursor, ctx: Context) -> Mode | None:

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from ipaddress import IPv4Network
 
 from vpnrouter.config import type7, vocabulary
-from vpnrouter.config.context import Context, Mode, OpaqueMode, start_banner
+from vpnrouter.config.context import Context, Mode, keep_unmodeled, start_banner
 from vpnrouter.config.draft import UnmodeledDraft
 from vpnrouter.config.errors import ErrorKind
 from vpnrouter.config.lexer import Cursor, Reject
@@ -90,16 +90,6 @@ def handle_global(cur: Cursor, ctx: Context) -> Mode | None:
     if word == "banner":
         return _banner(cur, ctx)
     return keep_unmodeled(cur, ctx)
-
-
-def keep_unmodeled(cur: Cursor, ctx: Context) -> Mode | None:
-    """Keep the whole line as a command we do not act on (it is valid, just not ours)."""
-    cur.pos = len(cur.tokens)
-    command = UnmodeledDraft(ctx.line.normalized, ctx.number)
-    ctx.draft.unmodeled.append(command)
-    ctx.not_acted_on()
-    words = tuple(t.text for t in ctx.line.tokens)
-    return OpaqueMode(command) if vocabulary.opens_submode(words) else None
 
 
 def _banner(cur: Cursor, ctx: Context) -> Mode | None:
