@@ -98,3 +98,18 @@ def test_router_rekey_and_delete_go_to_the_right_client() -> None:
     net.pump()
     assert len(first.of(ChildSaDown)) == 1 and not second.of(ChildSaDown)
     assert len(router(net).of(IkeSaUp)) == 2
+
+
+def test_invalid_spi_goes_to_the_client_behind_the_nat_that_sent_the_esp() -> None:
+    """UDP-encapsulated ESP on an unknown SPI from NAT port P: the INVALID-SPI notify goes
+    over the ISAKMP SA of the client at P, not over another one behind the same address."""
+    net, first, second = two_behind_nat()
+    rows = router(net).engine.isakmp_sas(net.now)
+    port = next(r.peer_port for r in rows if r.username == "alice")
+    before = len(net.trace)
+    assert router(net).engine.unknown_spi(0x5A5A5A5A, NAT_PUBLIC, port, net.now)
+    net.pump()
+    sent = [(s, dest) for s, _, dest, _ in net.trace[before:] if s == "vpn2611"]
+    assert sent == [("vpn2611", (NAT_PUBLIC, port))]
+    assert "INVALID_SPI for spi 5a5a5a5a: no such SA, ignored" in second.log_text()
+    assert "INVALID_SPI" not in first.log_text()

@@ -84,3 +84,41 @@ def test_jsonable_snapshot() -> None:
     assert data["selector"]["local"] == "10.10.10.0/24"
     assert data["encapsulation"] == {"local_port": 4500, "remote_port": 4501, "mode": 3}
     assert data["inbound"]["enc_key"] == bytes(range(16)).hex()
+
+
+def test_esp_on_an_unknown_spi_is_logged_and_handed_to_the_engine() -> None:
+    """%CRYPTO-4-RECVD_PKT_INV_SPI, then the engine decides about the INVALID-SPI notify
+    (it needs an ISAKMP SA with the peer), and what it queued is sent."""
+    import io
+    from pathlib import Path
+
+    from vpnrouter.config import load
+    from vpnrouter.netio.events import UnknownSpi
+    from vpnrouter.router.daemon import Router
+    from vpnrouter.router.ioslog import IosLogger
+    from vpnrouter.router.policy_builder import build
+
+    seed = Path(__file__).resolve().parents[2] / "examples" / "seed" / "vpn2611.cfg"
+    out = io.StringIO()
+    router = Router(
+        build(load(seed).config),
+        IosLogger(out, frozenset(), lambda: 0.0),
+        socket_path=Path("/nonexistent/vpnrouter.sock"),
+    )
+    calls: list[tuple[object, ...]] = []
+
+    class Engine:
+        def unknown_spi(self, spi: int, peer: str, peer_port: int | None, now: float) -> bool:
+            calls.append(("unknown_spi", spi, peer, peer_port))
+            return True
+
+    class Link:
+        def service(self, schedule: bool = True) -> None:
+            calls.append(("service",))
+
+    router._engine = Engine()  # type: ignore[assignment]
+    router._link = Link()  # type: ignore[assignment]
+    router._on_dataplane(UnknownSpi(0x1234ABCD, "172.18.124.199", 4500))
+    assert calls == [("unknown_spi", 0x1234ABCD, "172.18.124.199", 4500), ("service",)]
+    assert "%CRYPTO-4-RECVD_PKT_INV_SPI" in out.getvalue()
+    assert "spi=0x1234ABCD(305441741), srcaddr=172.18.124.199" in out.getvalue()

@@ -33,6 +33,7 @@ from vpnrouter.ike.snapshots import IpsecSaSnapshot, IsakmpSaSnapshot, ipsec_row
 from vpnrouter.wire.constants import IdType
 
 RandomBytes = Callable[[int], bytes]
+INVALID_SPI_INTERVAL = 1.0  # seconds between INVALID-SPI notifies over one ISAKMP SA
 
 
 class IkeEngine:
@@ -170,6 +171,26 @@ class IkeEngine:
         elif child.state is ChildState.ACTIVE and not child.rekey_started:
             timers.rekey_child(self._ctx, child, self._request_child)
         self._guarded(self._after_receive)
+
+    def unknown_spi(self, spi: int, peer: str, peer_port: int | None, now: float) -> bool:
+        """ESP from ``peer`` (``peer_port``: UDP-encapsulated) on an SPI the data plane has no
+        inbound SA for (``netio.events.UnknownSpi``). Like IOS, tell the peer with a protected
+        INVALID-SPI notify over an ISAKMP SA with it, at most once every
+        :data:`INVALID_SPI_INTERVAL` per ISAKMP SA; not without one (IOS then only logs), and
+        not for an SPI we just gave out in a quick mode: the initiator uses its new SAs from
+        QM2 on, so its first packets may overtake our QM3. True when a notify went out."""
+        self._ctx.now = now
+        if self._ctx.table.spi_in_use(spi):
+            return False
+        sa = self._ike_for_esp(peer, peer_port)
+        if sa is None:
+            return False
+        if sa.invalid_spi_at is not None and now - sa.invalid_spi_at < INVALID_SPI_INTERVAL:
+            return False
+        sa.invalid_spi_at = now
+        self._ctx.ipsec(f"IPSEC: ESP from {peer} with unknown spi 0x{spi:08X}: telling the peer")
+        self._guarded(lambda: informational.send_invalid_spi(self._ctx, sa, spi))
+        return True
 
     # --- client half (vpnclient) ----------------------------------------------------------------
 
@@ -322,6 +343,19 @@ class IkeEngine:
                 timers.retire_superseded(self._ctx, sa, child)
         else:
             liveness.sent_traffic(self._ctx, sa)
+
+    def _ike_for_esp(self, peer: str, peer_port: int | None) -> IkeSa | None:
+        """The newest established ISAKMP SA with the sender of an ESP packet: with the same
+        port when it came UDP-encapsulated (remote-access clients behind one NAT address)."""
+        candidates = [
+            sa
+            for sa in self._ctx.table.ike.values()
+            if sa.established
+            and sa.peer == peer
+            and (peer_port is None or sa.peer_port == peer_port or sa.ra is None)
+        ]
+        same_port = [sa for sa in candidates if sa.peer_port == peer_port]
+        return max(same_port or candidates, key=lambda sa: sa.conn_id, default=None)
 
     def _ike_for(self, peer: str, request: ChildRequest) -> IkeSa | None:
         """The ISAKMP SA a quick mode goes over: the one named in the request, else the

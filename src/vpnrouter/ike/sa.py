@@ -173,6 +173,7 @@ class IkeSa:
     xauth_exempt: bool = False  # its key says "no-xauth"
     ra: RaState | None = None  # remote access (XAuth / Mode Config), either role
     dpd: DpdState = field(default_factory=DpdState)
+    invalid_spi_at: float | None = None  # when we last sent INVALID-SPI over it
     ended_at: float | None = None  # when it was deleted or failed
     # What the peer asked for, kept for ``show crypto isakmp diagnose`` (never acted on):
     peer_offers: tuple[Phase1Offer, ...] = ()  # its main/aggressive mode transforms

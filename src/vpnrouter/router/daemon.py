@@ -230,7 +230,8 @@ class Router:
                 f" destaddr={self.plan.local_address}, prot=50, spi=0x{event.spi:X}"
                 f"({event.spi}), srcaddr={event.peer}"
             )
-            return
+            # the peer is told (INVALID-SPI) when we have an ISAKMP SA with it
+            self.engine.unknown_spi(event.spi, event.peer, event.peer_port, self.now())
         self._service()
 
     def _acquire(self, event: Acquire) -> None:

@@ -168,6 +168,33 @@ def _process_delete(ctx: Context, sa: IkeSa, payload: DeletePayload, mid: int) -
         lifecycle.drop_child(ctx, child, "deleted by peer")
 
 
+# RFC 2408 3.14.1: INVALID-SPI, protocol ESP, the SPI field holding the SPI the ESP packet
+# carried (the peer's outbound SPI of a pair we do not have).
+def send_invalid_spi(ctx: Context, sa: IkeSa, spi: int) -> None:
+    send_notify(
+        ctx, sa, NotifyType.INVALID_SPI, protocol=ProtocolId.IPSEC_ESP, spi=spi.to_bytes(4, "big")
+    )
+
+
+def _invalid_spi(ctx: Context, sa: IkeSa, payload: NotifyPayload) -> None:
+    """IOS "invalid SPI recovery": the peer receives ESP from us on an SPI it does not know,
+    so the pair is gone on its side. Delete ours (a Delete goes too, in case the peer kept
+    the other half): the traffic falls back to an older pair still valid, or its next packet
+    negotiates a new one. One naming no pair of ours with this peer changes nothing."""
+    spi = int.from_bytes(payload.spi, "big") if len(payload.spi) == 4 else None
+    child = ctx.table.child_by_outbound(spi) if spi is not None else None
+    esp = payload.protocol_id == ProtocolId.IPSEC_ESP
+    if not esp or child is None or (child.peer_key or child.peer) != sa.peer_key:
+        ctx.isakmp(f"{sa.tag}: INVALID_SPI for spi {payload.spi.hex()}: no such SA, ignored")
+        return
+    ctx.ipsec(
+        f"IPSEC: {sa.peer} has no SA with spi 0x{child.outbound.spi:08X}: deleting the pair "
+        f"(invalid SPI recovery)"
+    )
+    send_delete_children(ctx, sa, [child])
+    lifecycle.drop_child(ctx, child, "peer reported invalid SPI")
+
+
 # RFC 2407 4.6.3.3: INITIAL-CONTACT drops every other SA with the peer. A remote-access
 # peer is its address *and port*: other clients behind the same NAT address keep theirs.
 def initial_contact(ctx: Context, sa: IkeSa) -> None:
@@ -197,6 +224,8 @@ def process_notify(ctx: Context, sa: IkeSa, payload: NotifyPayload, mid: int) ->
         send_notify(ctx, sa, NotifyType.R_U_THERE_ACK, data=payload.data)
     elif kind == NotifyType.R_U_THERE_ACK:
         liveness.ack(ctx, sa, payload)
+    elif kind == NotifyType.INVALID_SPI:
+        _invalid_spi(ctx, sa, payload)
     elif kind < ERROR_NOTIFY_LIMIT:
         _error_notify(ctx, sa, payload)
 
