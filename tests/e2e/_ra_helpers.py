@@ -7,15 +7,13 @@ Every client runs in its own namespace on the seed lab's client network 198.51.1
 beside the seed lab's ``pc`` (198.51.100.10) and ``natpc`` (192.168.1.10 behind the nftables
 masquerade of ``nat`` 198.51.100.20).
 
-`Vpnc` writes a vpnc configuration and a wrapper used as vpnc's ``Script``: it records every
-variable vpnc hands its script (the Mode Config result: ``INTERNAL_IP4_ADDRESS``,
-``INTERNAL_IP4_DNS``, ``CISCO_DEF_DOMAIN`` ...) in a file, drops the DNS ones so that the
-host's /etc/resolv.conf is never rewritten, then runs Debian's own vpnc-script, which sets up
-the TUN device and the routes in the client's namespace. vpnc runs as ``ip netns exec NS sh -c
-"mount --bind RUNDIR /run && exec vpnc ..."``: vpnc-script keeps its state under /var/run/vpnc,
-and the bind mount (private to the mount namespace ``ip netns exec`` creates) puts it in the
-test's directory instead of the host's /run. vpnc is stopped by PID: SIGTERM (it sends its
-Delete notifications first) or SIGKILL (a client that vanishes: only DPD can tell).
+`Vpnc` writes a vpnc configuration and the wrapper used as vpnc's ``Script``
+(`vpnrouter.lab.vpnc`, which ``vpnrouter lab --client vpnc`` uses too). vpnc runs as ``ip netns
+exec NS sh -c "mount --bind RUNDIR /run && exec vpnc ..."``: vpnc-script keeps its state under
+/var/run/vpnc, and the bind mount (private to the mount namespace ``ip netns exec`` creates)
+puts it in the test's directory instead of the host's /run. vpnc is stopped by PID: SIGTERM
+(it sends its Delete notifications first) or SIGKILL (a client that vanishes: only DPD can
+tell).
 
 Every wait is bounded and polls; nothing asserts on durations.
 """
@@ -42,29 +40,17 @@ from vpnrouter.lab.seed import (
     XAUTH_USER,
     SeedLab,
 )
+from vpnrouter.lab.vpnc import (
+    VPNC,
+    VPNC_SCRIPT,
+    config_text,
+    connect_vars,
+    parse_script_log,
+    write_wrapper,
+)
 
-VPNC = Path("/usr/sbin/vpnc")
-VPNC_SCRIPT = Path("/usr/share/vpnc-scripts/vpnc-script")
 CONNECT_TIMEOUT = 30.0
 POOL_FIRST = "14.1.1.100"
-
-# the wrapper vpnc runs as its Script; {log} and {script} are filled in per client
-WRAPPER = """#!/bin/sh
-# What vpnc hands its script (the gateway's Mode Config answer), one block per call.
-{{ echo "=== reason=$reason"
-  env | grep -E '^(reason|VPNGATEWAY|TUNDEV|INTERNAL_IP4_|INTERNAL_IP6_|CISCO_)' | sort
-}} >> '{log}'
-# Keep the host's resolv.conf as it is (the namespace shares /etc with the host).
-unset INTERNAL_IP4_DNS INTERNAL_IP6_DNS CISCO_DEF_DOMAIN
-# vpnc-script keeps the replaced default route in /var/run/vpnc/defaultroute.$VPNPID and
-# guesses VPNPID from its parents, which differ between vpnc's calls: one name per client
-# (its /run is its own) lets "disconnect" find what "connect" saved.
-export VPNPID=client
-'{script}' "$@"
-status=$?
-echo "=== done reason=$reason status=$status" >> '{log}'
-exit $status
-"""
 
 # $1: the client's run directory (over /run), $2: vpnc's standard input, then vpnc's argv
 _MOUNT_AND_EXEC = 'mount --bind "$1" /run && input="$2" && shift 2 && exec "$@" < "$input"'
@@ -93,20 +79,6 @@ def add_client(lab: SeedLab, role: str, address: str) -> str:
     topo.add_route(ns, "default", via=INET_CLIENTS)
     lab.ns[role] = ns
     return ns
-
-
-def parse_script_log(text: str) -> list[dict[str, str]]:
-    """The variable blocks the wrapper recorded, in order (``reason`` in each)."""
-    blocks: list[dict[str, str]] = []
-    for line in text.splitlines():
-        if line.startswith("=== reason="):
-            blocks.append({})
-        elif line.startswith("=== "):
-            continue
-        elif blocks and "=" in line:
-            key, _, value = line.partition("=")
-            blocks[-1][key] = value
-    return blocks
 
 
 @dataclass
@@ -151,28 +123,19 @@ class Vpnc:
         return self.lab[self.role]
 
     def config_text(self) -> str:
-        lines = [
-            f"IPSec gateway {self.gateway}",
-            f"IPSec ID {self.group}",
-            f"IPSec secret {self.group_key}",
-            f"Xauth username {self.username}",
-            f"Xauth password {self.password}",
-            "IKE Authmode psk",
-            "IKE DH Group dh2",
-            "Perfect Forward Secrecy nopfs",
-            # the seed's 3DES/MD5 are refused by vpnc 0.5.3 without these
-            "Enable weak encryption",
-            "Enable weak authentication",
-            f"NAT Traversal Mode {self.nat_mode}",
-            f"Local Port {self.local_port}",
-            f"Interface name {self.tun}",
-            "Interface mode tun",
-            f"Script {self.wrapper}",
-            f"Pidfile {self.dir / 'vpnc.pid'}",
-        ]
-        if not self.answers:
-            lines.append("Noninteractive")
-        return "\n".join(lines) + "\n"
+        return config_text(
+            gateway=self.gateway,
+            group=self.group,
+            group_key=self.group_key,
+            username=self.username,
+            password=self.password,
+            wrapper=self.wrapper,
+            pidfile=self.dir / "vpnc.pid",
+            nat_mode=self.nat_mode,
+            local_port=self.local_port,
+            tun=self.tun,
+            interactive=bool(self.answers),
+        )
 
     def start(self) -> Vpnc:
         """Start vpnc (in the foreground); `wait_connected` or `wait_exit` waits for it."""
@@ -180,9 +143,7 @@ class Vpnc:
             raise LabError(f"{self.name} already running")
         self.conf.write_text(self.config_text())
         self.conf.chmod(0o600)
-        self.wrapper.write_text(WRAPPER.format(log=self.env_log, script=VPNC_SCRIPT))
-        self.wrapper.chmod(0o755)
-        self.env_log.write_text("")
+        write_wrapper(self.wrapper, self.env_log)
         stdin = self.dir / "answers"
         stdin.write_text("".join(f"{answer}\n" for answer in self.answers))
         stdin.chmod(0o600)
@@ -207,11 +168,7 @@ class Vpnc:
 
     def connected(self) -> dict[str, str] | None:
         """What vpnc gave its script for ``connect``, once the script has finished."""
-        text = self.env_log.read_text() if self.env_log.exists() else ""
-        if "=== done reason=connect status=0" not in text:
-            return None
-        found = [b for b in parse_script_log(text) if b.get("reason") == "connect"]
-        return found[-1] if found else None
+        return connect_vars(self.env_log.read_text() if self.env_log.exists() else "")
 
     def wait_connected(self, timeout: float = CONNECT_TIMEOUT) -> dict[str, str]:
         """Bounded wait for the tunnel; returns the Mode Config variables vpnc handed over."""

@@ -30,14 +30,13 @@ from vpnrouter.lab.seed import (
     SeedLab,
 )
 from vpnrouter.lab.strongswan import Charon, seed_l2l
+from vpnrouter.lab.vpnc import VPNC, VPNC_SCRIPT, config_text, connect_vars, write_wrapper
 from vpnrouter.router.control import ControlError, request
 
 READY_TIMEOUT = 20.0
 CONNECT_TIMEOUT = 45.0
 POLL = 0.1
 NETNS_ETC = Path("/etc/netns")
-VPNC = Path("/usr/sbin/vpnc")
-VPNC_SCRIPT = Path("/usr/share/vpnc-scripts/vpnc-script")
 ENTRY = "lab"  # the vpnclient connection entry
 LAB_RESOLV = "# the client PC's own resolv.conf (vpnrouter lab)\nnameserver 192.0.2.53\n"
 DNS_NAMES = {
@@ -206,19 +205,6 @@ def start_vpnclient(state: LabState, ns: str) -> dict[str, Any]:
     return result
 
 
-VPNC_WRAPPER = """#!/bin/sh
-# What vpnc hands its script (the gateway's Mode Config answer), one block per call.
-{{ echo "=== reason=$reason"
-  env | grep -E '^(reason|VPNGATEWAY|TUNDEV|INTERNAL_IP4_|CISCO_)' | sort
-}} >> '{log}'
-# vpnc-script may replace /etc/resolv.conf, which is a bind mount here: leave DNS alone.
-unset INTERNAL_IP4_DNS INTERNAL_IP6_DNS CISCO_DEF_DOMAIN
-export VPNPID=lab
-'{script}' "$@"
-status=$?
-echo "=== done reason=$reason status=$status" >> '{log}'
-exit $status
-"""
 # $1: the client's run directory (over /run: vpnc-script keeps its state in /var/run/vpnc)
 _MOUNT_AND_EXEC = 'mount --bind "$1" /run && shift && exec "$@"'
 
@@ -233,17 +219,12 @@ def start_vpnc(state: LabState, ns: str) -> dict[str, str]:
     rundir.mkdir(parents=True, exist_ok=True)
     env_log, wrapper = directory / "script-env.log", directory / "wrapper"
     conf = directory / "vpnc.conf"
-    wrapper.write_text(VPNC_WRAPPER.format(log=env_log, script=VPNC_SCRIPT))
-    wrapper.chmod(0o755)
-    env_log.write_text("")
-    conf.write_text("\n".join([
-        f"IPSec gateway {VPN2611.outside_ip}", f"IPSec ID {CLIENT_GROUP}",
-        f"IPSec secret {CLIENT_GROUP_KEY}", f"Xauth username {XAUTH_USER[0]}",
-        f"Xauth password {XAUTH_USER[1]}", "IKE Authmode psk", "IKE DH Group dh2",
-        "Perfect Forward Secrecy nopfs", "Enable weak encryption", "Enable weak authentication",
-        "NAT Traversal Mode natt", "Local Port 0", "Interface name tun0", "Interface mode tun",
-        f"Script {wrapper}", f"Pidfile {directory / 'vpnc.pid'}", "Noninteractive", "",
-    ]))  # fmt: skip
+    write_wrapper(wrapper, env_log)
+    conf.write_text(config_text(
+        gateway=VPN2611.outside_ip, group=CLIENT_GROUP, group_key=CLIENT_GROUP_KEY,
+        username=XAUTH_USER[0], password=XAUTH_USER[1], wrapper=wrapper,
+        pidfile=directory / "vpnc.pid",
+    ))  # fmt: skip
     conf.chmod(0o600)
     argv = ["sh", "-c", _MOUNT_AND_EXEC, "sh", str(rundir), str(VPNC), "--no-detach"]
     argv += ["--debug", "1", str(conf)]
@@ -253,26 +234,7 @@ def start_vpnc(state: LabState, ns: str) -> dict[str, str]:
 
     def connected() -> dict[str, str] | None:
         _alive(record, "vpnc")
-        text = env_log.read_text(errors="replace")
-        if "=== done reason=connect status=0" not in text:
-            return None
-        return _script_vars(text, "connect")
+        return connect_vars(env_log.read_text(errors="replace"))
 
     result: dict[str, str] = wait_for("vpnc connected", connected, CONNECT_TIMEOUT, log)
     return result
-
-
-def _script_vars(text: str, reason: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    block: dict[str, str] | None = None
-    for line in text.splitlines():
-        if line.startswith("=== reason="):
-            block = {}
-        elif line.startswith("=== "):
-            if block is not None and block.get("reason") == reason:
-                found = block
-            block = None
-        elif block is not None and "=" in line:
-            key, _, value = line.partition("=")
-            block[key] = value
-    return found

@@ -46,6 +46,7 @@ from vpnrouter.lab.seed import (
     SeedOptions,
     build_seed,
 )
+from vpnrouter.lab.vpnc import VPNC, VPNC_SCRIPT
 
 T = TypeVar("T")
 SEED_DIR = Path(vpnrouter.__file__).resolve().parents[2] / "examples" / "seed"
@@ -111,7 +112,7 @@ def preflight(opts: UpOptions) -> list[str]:
         if not opts.config(router).is_file():
             problems.append(f"{opts.config(router)}: no such configuration (--config-dir)")
     if opts.client == "vpnc":
-        needed = (cli_peers.VPNC, cli_peers.VPNC_SCRIPT)
+        needed = (VPNC, VPNC_SCRIPT)
         problems += [f"{p} not found (Debian vpnc, vpnc-scripts)" for p in needed if not p.exists()]
     taken = [ns for ns in (f"{opts.prefix}{r}" for r in ROUTERS) if (NETNS_DIR / ns).exists()]
     if taken:
