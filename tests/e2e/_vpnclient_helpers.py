@@ -31,11 +31,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from _l2l_helpers import VPN2611_CFG, RouterProc, start_router
+
 from vpnrouter.lab.netns import IP, LabError, LabProcess, Topology
+from vpnrouter.lab.seed import SeedLab
 
 NETNS_ETC = Path("/etc/netns")
 ORIGINAL_RESOLV = "# the namespace's own resolv.conf\nnameserver 192.0.2.53\nsearch lab.example\n"
 EXPECT_TIMEOUT = 30.0
+# the script way of logging in: the user name given, the password on standard input
+SCRIPT_LOGIN = ("--username", "cisco", "--password-stdin")
 
 
 def seed_pcf(host: str = "172.18.124.159", *, extra: str = "", group_pwd: str = "") -> str:
@@ -202,6 +207,35 @@ def start_client(
         "connect", entry, "--profile-dir", str(profile_dir), "--socket", str(socket), *(args or [])
     )
     return ClientProc(topology, ns, argv, name, stdin)
+
+
+def start_seed_client(
+    topology: Topology,
+    ns: str,
+    entry: str = "office",
+    *,
+    extra: str = "",
+    script_login: bool = True,
+) -> tuple[ClientProc, Path]:
+    """The seed's profile (group key saved, ``extra`` lines appended) written as ``entry`` and
+    ``vpnclient connect`` started on it: the script way (`SCRIPT_LOGIN`, password ``cisco``)
+    or, without ``script_login``, asking on the terminal. Returns the client and its socket."""
+    profiles = topology.workdir / "profiles"
+    write_profile(profiles, entry, seed_pcf(group_pwd="cisco123") + extra)
+    socket = topology.workdir / f"{entry}.sock"
+    if not script_login:
+        return start_client(topology, ns, entry, profiles, socket=socket), socket
+    client = start_client(
+        topology, ns, entry, profiles, socket=socket, args=[*SCRIPT_LOGIN], stdin="cisco\n"
+    )
+    return client, socket
+
+
+def start_vpn2611(topology: Topology, lab: SeedLab, config: Path = VPN2611_CFG) -> RouterProc:
+    """Our vpn2611 in the seed lab (the seed's configuration unless told)."""
+    return start_router(
+        topology, lab.vpn2611, config, name="vpn2611", args=lab.interface_args("vpn2611")
+    )
 
 
 def write_profile(directory: Path, name: str, text: str) -> Path:

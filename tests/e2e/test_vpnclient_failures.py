@@ -7,13 +7,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from _l2l_helpers import VPN2611_CFG, RouterProc, start_router, wait_until
+from _l2l_helpers import wait_until
 from _vpnclient_helpers import (
     ORIGINAL_RESOLV,
     resolv_confs,
     run_vpnclient,
     seed_pcf,
-    start_client,
+    start_seed_client,
+    start_vpn2611,
     write_profile,
 )
 
@@ -22,12 +23,6 @@ from vpnrouter.lab.seed import SeedLab
 
 SeedFactory = Callable[..., SeedLab]
 SECRETS = ("cisco123", "wrong-key", "guess-1", "guess-2", "guess-3")
-
-
-def start_vpn2611(topology: Topology, lab: SeedLab) -> RouterProc:
-    return start_router(
-        topology, lab.vpn2611, VPN2611_CFG, name="vpn2611", args=lab.interface_args("vpn2611")
-    )
 
 
 def assert_clean(topology: Topology, lab: SeedLab) -> None:
@@ -101,12 +96,9 @@ def test_wrong_user_password_is_asked_again_then_refused(
 ) -> None:
     lab = seed_factory(assign_router_addresses=False)
     router = start_vpn2611(topology, lab)
-    profiles = topology.workdir / "profiles"
-    write_profile(profiles, "office", seed_pcf(group_pwd="cisco123"))
-    socket = topology.workdir / "office.sock"
     with resolv_confs() as confs:
         resolv = confs.prepare(lab["pc"])
-        client = start_client(topology, "pc", "office", profiles, socket=socket)
+        client, _ = start_seed_client(topology, "pc", script_login=False)
         try:
             start = 0
             for attempt, guess in enumerate(("guess-1", "guess-2", "guess-3"), 1):

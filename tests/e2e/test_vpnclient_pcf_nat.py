@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from _l2l_helpers import VPN2611_CFG, RouterProc, start_router, wait_until
+from _l2l_helpers import wait_until
 from _vpnclient_helpers import (
+    SCRIPT_LOGIN,
     client_status,
     resolv_confs,
     run_vpnclient,
     start_client,
+    start_vpn2611,
 )
 
 from vpnrouter.lab.capture import IPSEC_KINDS, Capture
@@ -45,12 +47,6 @@ EXPORT_LINES = [
     "",
 ]
 EXPORT = ("\r\n".join(EXPORT_LINES) + "\r\n").encode("ascii")
-
-
-def start_vpn2611(topology: Topology, lab: SeedLab) -> RouterProc:
-    return start_router(
-        topology, lab.vpn2611, VPN2611_CFG, name="vpn2611", args=lab.interface_args("vpn2611")
-    )
 
 
 def test_imported_profile_with_enc_group_pwd_connects(
@@ -123,7 +119,7 @@ def test_behind_nat_ike_and_esp_travel_in_udp_4500(
             "office",
             profiles,
             socket=socket,
-            args=["--username", "cisco", "--password-stdin"],
+            args=[*SCRIPT_LOGIN],
             stdin="cisco\n",
         )
         try:

@@ -7,13 +7,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from _l2l_helpers import VPN2611_CFG, start_router, wait_until
+from _l2l_helpers import VPN2611_CFG, wait_until
 from _vpnclient_helpers import (
     client_status,
     resolv_confs,
-    seed_pcf,
-    start_client,
-    write_profile,
+    start_seed_client,
+    start_vpn2611,
 )
 
 from vpnrouter.lab.netns import Topology
@@ -36,23 +35,10 @@ def test_the_ipsec_pair_is_rekeyed_while_connected(
             "\ncrypto ipsec security-association lifetime seconds 120\nip classless\n",
         )
     )
-    router = start_router(
-        topology, lab.vpn2611, config, name="vpn2611", args=lab.interface_args("vpn2611")
-    )
-    profiles = topology.workdir / "profiles"
-    write_profile(profiles, "office", seed_pcf(group_pwd="cisco123"))
-    socket = topology.workdir / "office.sock"
+    router = start_vpn2611(topology, lab, config)
     with resolv_confs() as confs:
         confs.prepare(lab["pc"])
-        client = start_client(
-            topology,
-            "pc",
-            "office",
-            profiles,
-            socket=socket,
-            args=["--username", "cisco", "--password-stdin"],
-            stdin="cisco\n",
-        )
+        client, socket = start_seed_client(topology, "pc")
         try:
             client.expect(r"to disconnect\.")
             (first,) = client_status(topology, "pc", socket)["ipsec"]

@@ -10,15 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _l2l_helpers import VPN2611_CFG, RouterProc, start_router, wait_until
+from _l2l_helpers import RouterProc, wait_until
 from _vpnclient_helpers import (
     ORIGINAL_RESOLV,
     client_status,
     resolv_confs,
     run_vpnclient,
-    seed_pcf,
-    start_client,
-    write_profile,
+    start_seed_client,
+    start_vpn2611,
 )
 
 from vpnrouter.lab.netns import Topology
@@ -41,23 +40,14 @@ def router_json(router: RouterProc) -> dict[str, object]:
     return result
 
 
-def start_vpn2611(topology: Topology, lab: SeedLab) -> RouterProc:
-    return start_router(
-        topology, lab.vpn2611, VPN2611_CFG, name="vpn2611", args=lab.interface_args("vpn2611")
-    )
-
-
 def test_connect_with_typed_credentials_ping_status_and_ctrl_c(
     topology: Topology, seed_factory: object
 ) -> None:
     lab: SeedLab = seed_factory(assign_router_addresses=False)  # type: ignore[operator]
     router = start_vpn2611(topology, lab)
-    profiles = topology.workdir / "profiles"
-    write_profile(profiles, "office", seed_pcf(group_pwd="cisco123"))
-    socket = topology.workdir / "office.sock"
     with resolv_confs() as confs:
         resolv = confs.prepare(lab["pc"])
-        client = start_client(topology, "pc", "office", profiles, socket=socket)
+        client, socket = start_seed_client(topology, "pc", script_login=False)
         try:
             client.expect(r"Contacting the security gateway at 172\.18\.124\.159\.\.\.")
             client.expect(r"Username \[cisco\]: ")

@@ -14,9 +14,7 @@ from _vpnclient_helpers import (
     client_status,
     resolv_confs,
     run_vpnclient,
-    seed_pcf,
-    start_client,
-    write_profile,
+    start_seed_client,
 )
 
 from vpnrouter.lab.netns import Topology
@@ -31,20 +29,9 @@ def test_script_login_traffic_and_disconnect(
 ) -> None:
     server = strongswan(seed_lab.vpn2611, "vpn2611")
     server.load([seed_xauth_server(VPN2611)])
-    profiles = topology.workdir / "profiles"
-    write_profile(profiles, "seed", seed_pcf(group_pwd="cisco123"))
-    socket = topology.workdir / "seed.sock"
     with resolv_confs() as confs:
         resolv = confs.prepare(seed_lab["pc"])
-        client = start_client(
-            topology,
-            "pc",
-            "seed",
-            profiles,
-            socket=socket,
-            args=["--username", "cisco", "--password-stdin"],
-            stdin="cisco\n",
-        )
+        client, socket = start_seed_client(topology, "pc", "seed")
         try:
             client.expect(r"Your link is now secure\.")
             client.expect(r"to disconnect\.")

@@ -9,14 +9,12 @@ import signal
 import termios
 from collections.abc import Callable
 
-from _l2l_helpers import VPN2611_CFG, RouterProc, start_router
 from _vpnclient_helpers import (
     ORIGINAL_RESOLV,
     ClientProc,
     resolv_confs,
-    seed_pcf,
-    start_client,
-    write_profile,
+    start_seed_client,
+    start_vpn2611,
 )
 
 from vpnrouter.lab.netns import Topology
@@ -26,25 +24,8 @@ from vpnrouter.router.control import request
 SeedFactory = Callable[..., SeedLab]
 
 
-def start_vpn2611(topology: Topology, lab: SeedLab) -> RouterProc:
-    return start_router(
-        topology, lab.vpn2611, VPN2611_CFG, name="vpn2611", args=lab.interface_args("vpn2611")
-    )
-
-
 def connect(topology: Topology, lab: SeedLab, *, extra: str = "") -> ClientProc:
-    profiles = topology.workdir / "profiles"
-    write_profile(profiles, "office", seed_pcf(group_pwd="cisco123") + extra)
-    socket = topology.workdir / "office.sock"
-    client = start_client(
-        topology,
-        "pc",
-        "office",
-        profiles,
-        socket=socket,
-        args=["--username", "cisco", "--password-stdin"],
-        stdin="cisco\n",
-    )
+    client, _ = start_seed_client(topology, "pc", extra=extra)
     client.expect(r"Your link is now secure\.")
     client.expect(r"to disconnect\.")
     return client
@@ -53,13 +34,9 @@ def connect(topology: Topology, lab: SeedLab, *, extra: str = "") -> ClientProc:
 def test_ctrl_c_at_the_password_prompt(topology: Topology, seed_factory: SeedFactory) -> None:
     lab = seed_factory(assign_router_addresses=False)
     router = start_vpn2611(topology, lab)
-    profiles = topology.workdir / "profiles"
-    write_profile(profiles, "office", seed_pcf(group_pwd="cisco123"))
     with resolv_confs() as confs:
         resolv = confs.prepare(lab["pc"])
-        client = start_client(
-            topology, "pc", "office", profiles, socket=topology.workdir / "office.sock"
-        )
+        client, _ = start_seed_client(topology, "pc", script_login=False)
         try:
             client.expect(r"Username \[cisco\]: ")
             client.type("\n")
