@@ -142,10 +142,6 @@ class CaptureSummary:
         return self.between["icmp"]
 
     @property
-    def clear_tcp_between(self) -> int:
-        return self.between["tcp"]
-
-    @property
     def isakmp(self) -> int:
         return self.kinds["isakmp"]
 
@@ -160,10 +156,6 @@ class CaptureSummary:
     @property
     def clear_icmp(self) -> int:
         return self.kinds["icmp"]
-
-    @property
-    def clear_tcp(self) -> int:
-        return self.kinds["tcp"]
 
     def only(self, kinds: Iterable[str]) -> bool:
         """True if every packet is of one of `kinds`."""

@@ -234,8 +234,3 @@ def build_seed(topology: Topology, options: SeedOptions | None = None) -> SeedLa
         topo.add_route(natpc, "default", via=NAT_INSIDE)
         topo.exec(nat, ["nft", "-f", "-"], input=NFT_MASQUERADE)
     return lab
-
-
-def nft_ruleset(topology: Topology, ns: str) -> str:
-    """``nft list ruleset`` of a namespace (for checks and debugging)."""
-    return topology.exec(ns, ["nft", "list", "ruleset"]).stdout
