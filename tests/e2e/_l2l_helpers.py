@@ -12,12 +12,12 @@ import random
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from vpnrouter.lab.cli_peers import wait_for
 from vpnrouter.lab.netns import LabError, LabProcess, Topology
 from vpnrouter.lab.seed import SeedLab
 from vpnrouter.lab.strongswan import IkeSa
@@ -27,7 +27,6 @@ SEED = Path(__file__).resolve().parents[2] / "examples" / "seed"
 VPN2611_CFG = SEED / "vpn2611.cfg"
 VPN3640_CFG = SEED / "vpn3640.cfg"
 READY_TIMEOUT = 20.0
-POLL = 0.1
 TRANSFER_BYTES = 3 * 1024 * 1024
 TCP_PORT = 5001
 
@@ -59,14 +58,7 @@ print("SENT", len(data), flush=True)
 
 def wait_until(what: str, check: Callable[[], Any], timeout: float = 15.0) -> Any:
     """Poll ``check`` until it returns something true; LabError after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise LabError(f"{what}: not after {timeout:g} s")
-        time.sleep(POLL)
+    return wait_for(what, check, timeout)
 
 
 @dataclass
