@@ -14,30 +14,9 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
+from _l2l_helpers import CLIENT, SERVER, TCP_PORT
+
 from vpnrouter.lab.dataplane import H2, Lab, sh
-
-SERVER = """
-import hashlib, socket, sys
-s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("0.0.0.0", 5001)); s.listen(1); s.settimeout(60)
-print("LISTENING", flush=True)
-c, _ = s.accept(); c.settimeout(30)
-h = hashlib.sha256(); n = 0
-while True:
-    d = c.recv(65536)
-    if not d:
-        break
-    h.update(d); n += len(d)
-print("RECEIVED", n, h.hexdigest(), flush=True)
-"""
-
-CLIENT = """
-import random, socket, sys
-data = random.Random(int(sys.argv[2])).randbytes(int(sys.argv[3]))
-c = socket.create_connection((sys.argv[1], 5001), timeout=30)
-c.sendall(data); c.shutdown(socket.SHUT_WR); c.recv(1); c.close()
-print("SENT", len(data), flush=True)
-"""
 
 
 def ping(lab: Lab, role: str, dst: str, count: int = 3, size: int = 56) -> int:
@@ -56,9 +35,10 @@ def ping(lab: Lab, role: str, dst: str, count: int = 3, size: int = 56) -> int:
 
 def tcp_transfer(lab: Lab, size: int, seed: int = 1234) -> None:
     """Send ``size`` seeded-random bytes h1 -> h2 over TCP and check they arrive intact."""
-    server = lab.spawn("h2", [sys.executable, "-c", SERVER], "tcp-server.log")
+    server = lab.spawn("h2", [sys.executable, "-c", SERVER, str(TCP_PORT)], "tcp-server.log")
     lab.wait_for("tcp-server.log", "LISTENING", server)
-    lab.exec("h1", [sys.executable, "-c", CLIENT, H2, str(seed), str(size)], timeout=90)
+    client = [sys.executable, "-c", CLIENT, H2, str(TCP_PORT), str(seed), str(size)]
+    lab.exec("h1", client, timeout=90)
     server.wait(timeout=60)
     log = (lab.workdir / "tcp-server.log").read_text().splitlines()
     line = next(entry for entry in log if entry.startswith("RECEIVED"))
