@@ -8,6 +8,8 @@
   from dataclasses (`L2LConn`, `XauthClientConn`, `XauthServerConn`).
 - `dataplane`: h1 -- r1 -- r2 -- h2 for the manually keyed data plane (`Lab`, `l2l_configs`)
   and strongSwan's libipsec beside it, shared by the data-plane tests and the ESP bench.
+- `vpnc`: vpnc's configuration, script wrapper and what the wrapper records (the lab's
+  ``--client vpnc`` and the remote-access tests).
 - `capture`: tshark captures (`Capture`) and what they show (`summarize`).
 - `requirements`: what the machine lacks for all of this.
 - ``vpnrouter lab`` (`vpnrouter.cli.lab_cmd`): `cli_up` (the steps of ``lab up``), `cli_peers`
