@@ -169,18 +169,25 @@ def expire_child(ctx: Context, child: ChildSa, reason: str) -> None:
 
 def retire_superseded(ctx: Context, sa: IkeSa, child: ChildSa) -> None:
     """The peer sends on ``child``; it sends on its newest pair for the traffic, so the
-    REKEYED pairs installed before ``child`` carry nothing any more: delete them now (one
-    Delete, RFC 2408 4.8) rather than at their own end. Rekeyed in time, pairs no longer run
-    out, and those of a short kilobyte lifetime at a high rate would otherwise pile up."""
+    REKEYED pairs installed before ``child`` carry nothing any more. All but the latest of
+    them are deleted now (one Delete, RFC 2408 4.8) rather than at their own end: rekeyed in
+    time, pairs no longer run out, and those of a short kilobyte lifetime at a high rate
+    would otherwise pile up. The latest is kept as the fallback the data plane turns to if
+    ``child`` runs out before its own successor is up (the last 10 % of 2560 KB last 20 ms
+    at 100 Mbit/s); it goes at the next round or at its end."""
     key = child.peer_key or child.peer
-    done = [
-        other
-        for other in ctx.table.children.values()
-        if other.state is ChildState.REKEYED
-        and (other.peer_key or other.peer) == key
-        and other.selector == child.selector
-        and other.conn_ids[0] < child.conn_ids[0]
-    ]
+    older = sorted(
+        (
+            other
+            for other in ctx.table.children.values()
+            if other.state is ChildState.REKEYED
+            and (other.peer_key or other.peer) == key
+            and other.selector == child.selector
+            and other.conn_ids[0] < child.conn_ids[0]
+        ),
+        key=lambda other: other.conn_ids[0],
+    )
+    done = older[:-1]
     if not done:
         return
     ctx.ipsec(
