@@ -266,7 +266,6 @@ class Terminal:
             os.close(self.master)
 
 
-@pytest.mark.skipif(not hasattr(pty, "openpty"), reason="needs a pseudo-terminal")
 def test_readline_tab_and_question_mark() -> None:
     term = Terminal()
     try:
