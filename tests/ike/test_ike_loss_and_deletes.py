@@ -6,6 +6,7 @@ from ikepair import FLOW_2611, MYSET, VPN2611, VPN3640, Pair, seed_2611, seed_36
 
 from vpnrouter.ike.events import ChildSaDown, ChildSaUp, IkeSaDown, IkeSaUp, NegotiationFailed
 from vpnrouter.ike.exchanges import informational
+from vpnrouter.ike.manager import MessageIds
 from vpnrouter.wire.constants import NotifyType
 
 MESSAGES = ["MM1", "MM2", "MM3", "MM4", "MM5", "MM6", "QM1", "QM2", "QM3"]
@@ -157,3 +158,49 @@ def test_clear_crypto_isakmp_by_conn_id() -> None:
     assert pair.a.engine.delete_ike_sa(pair.now, conn_id=1) == 1
     pair.pump()
     assert pair.b.of(IkeSaDown) and pair.a.of(IkeSaDown)
+
+
+def test_informationals_reusing_a_message_id_are_both_honoured_but_a_replay_is_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """vpnc 0.5.3 draws informational message IDs from a small range: its IPsec Delete and the
+    ISAKMP Delete after it were seen sharing one (ID 204) in CI, and the ISAKMP Delete was
+    refused, leaving the client's pool address leased. A different message under a used ID is a
+    new one-message exchange; only a byte-identical replay is refused."""
+    pair = established()
+    sent: list[bytes] = []
+
+    def hook(sender: str, data: bytes, dest: tuple[str, int], sport: int) -> bytes | None:
+        if sender == pair.b.name:
+            sent.append(data)
+        return data
+
+    pair.hook = hook
+    monkeypatch.setattr(MessageIds, "allocate", lambda self, random_bytes: 204)
+    assert pair.b.engine.delete_child_sa(pair.now, peer=VPN2611) == 1
+    assert pair.b.engine.delete_ike_sa(pair.now, peer=VPN2611) == 1
+    pair.pump()
+    assert len(sent) == 2 and sent[0] != sent[1]
+    assert len(pair.a.of(ChildSaDown)) == 1
+    (down,) = pair.a.of(IkeSaDown)
+    assert down.reason == "Receive delete from peer"
+    assert "unusable message ID" not in pair.a.log_text()
+
+
+def test_a_replayed_informational_is_refused() -> None:
+    pair = established()
+    sent: list[bytes] = []
+
+    def hook(sender: str, data: bytes, dest: tuple[str, int], sport: int) -> bytes | None:
+        if sender == pair.b.name:
+            sent.append(data)
+        return data
+
+    pair.hook = hook
+    assert pair.b.engine.delete_child_sa(pair.now, peer=VPN2611) == 1
+    pair.pump()
+    assert len(pair.a.of(ChildSaDown)) == 1
+    pair.a.engine.receive_datagram(sent[0], (VPN3640, 500), 500, pair.now)
+    pair.pump()
+    assert "informational with unusable message ID" in pair.a.log_text()
+    assert len(pair.a.of(ChildSaDown)) == 1

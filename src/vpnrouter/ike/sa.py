@@ -161,6 +161,10 @@ class IkeSa:
     retransmit: Retransmission | None = None
     replies: ReplyCache = field(default_factory=ReplyCache)
     message_ids: MessageIds = field(default_factory=MessageIds)
+    # Informational exchanges the peer sent, by message ID: digests of the datagrams processed.
+    # vpnc 0.5.3 draws these IDs from a small range, so two of its one-message exchanges can
+    # share one; only a byte-identical replay is refused (see exchanges/informational.py).
+    peer_informationals: dict[int, set[bytes]] = field(default_factory=dict)
     quick: dict[int, QuickMode] = field(default_factory=dict)
     waiting: list[ChildRequest] = field(default_factory=list)
     replaces: int | None = None  # conn-id this SA rekeys

@@ -9,6 +9,7 @@ verified; unprotected ones are logged and change nothing (DESIGN.md principle 2)
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 from collections.abc import Sequence
 
@@ -97,10 +98,22 @@ def send_delete_children(ctx: Context, sa: IkeSa, children: Sequence[ChildSa]) -
         )
 
 
+def _usable_mid(sa: IkeSa, mid: int, digest: bytes) -> bool:
+    """A fresh message ID, or one an earlier informational of the peer's used (RFC 2409 5.7: an
+    informational is a one-message exchange, its IV is derived from the M-ID alone) carrying a
+    different message: vpnc reuses IDs from a small range; a byte-identical replay is refused."""
+    if mid == 0:
+        return False
+    if mid not in sa.message_ids.used:
+        return True
+    return digest not in sa.peer_informationals.get(mid, {digest})
+
+
 # RFC 2409 5.7: verify HASH(1) before acting on anything (DESIGN.md principle 2).
 def receive_protected(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> None:
     mid = header.message_id
-    if mid == 0 or mid in sa.message_ids.used or sa.crypto is None:
+    digest = hashlib.sha256(data).digest()
+    if sa.crypto is None or not _usable_mid(sa, mid, digest):
         raise DecodeError(f"informational with unusable message ID {mid}")
     inbound = codec.decrypt(sa, header, data)
     rules.check(rules.Kind.INFO, inbound.payloads)
@@ -110,6 +123,7 @@ def receive_protected(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> N
     if not hmac.compare_digest(expected, inbound.hash_data()):
         raise AuthenticationError("informational HASH(1) mismatch")
     sa.message_ids.claim(mid)
+    sa.peer_informationals.setdefault(mid, set()).add(digest)
     sa.crypto.ivs.forget(mid)
     if len(inbound.payloads) == 1:
         ctx.isakmp(f"{sa.tag}: keepalive (HASH only) from {sa.peer}")
