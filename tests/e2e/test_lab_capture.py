@@ -53,6 +53,15 @@ def test_packet_kinds() -> None:
     }
     for protocols, kind in cases.items():
         assert _pkt(protocols).kind == kind, protocols
+    # seen in CI: IKE from a client whose port 500 the NAT mapped to 464 (tshark: kpasswd)
+    remapped = Packet(
+        1, 0.0, "172.18.124.159", "198.51.100.20", ("eth", "ethertype", "ip", "udp", "kpasswd"),
+        500, 464, None, None,
+    )  # fmt: skip
+    assert remapped.kind == "isakmp"
+    dns = Packet(1, 0.0, "10.10.10.10", "10.10.10.1", ("eth", "ethertype", "ip", "udp", "dns"),
+                 40000, 53, None, None)  # fmt: skip
+    assert dns.kind == "udp"
     summary = summarize_packets(
         [
             _pkt("eth:ethertype:ip:udp:isakmp", "172.18.124.199", "172.18.124.159"),

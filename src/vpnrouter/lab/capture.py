@@ -112,6 +112,10 @@ class Packet:
                 return "isakmp"
             if not inner:
                 return "natt_keepalive"
+        if 500 in (self.sport, self.dport):
+            # IKE on port 500 whose other port has a dissector of its own: a NAT may map a
+            # client's source port 500 to, say, 464, which tshark then decodes as kpasswd.
+            return "isakmp"
         return "udp"
 
     def between(self, net_a: str, net_b: str) -> bool:
