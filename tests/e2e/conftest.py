@@ -112,8 +112,9 @@ def strongswan(topology: Topology) -> CharonFactory:
 
 @pytest.fixture
 def capture(topology: Topology) -> CaptureFactory:
-    """Start tshark: ``capture(namespace, interface, name="tshark", capture_filter="ip")``,
-    or ``capture(seed_lab)`` / ``capture(seed_lab, segment)`` to tap a seed segment."""
+    """Start tshark: ``capture(namespace, interface, name="tshark", capture_filter=...)``
+    (default: IPv4 less IGMP), or ``capture(seed_lab)`` / ``capture(seed_lab, segment)`` to tap
+    a seed segment."""
 
     def start(
         where: str | SeedLab, interface: str = OUTSIDE, name: str = "tshark", **kwargs: object

@@ -13,7 +13,9 @@ them; there both wait `SETTLE_DELAY` instead, which is good enough but not a gua
 `read_packets` and `summarize` read a pcap back with ``tshark -r FILE -T fields`` and sort
 every IPv4 packet into one kind: ISAKMP (UDP 500, or UDP 4500 with the non-ESP marker), ESP
 (IP protocol 50), ESP in UDP (RFC 3948), NAT-T keepalive, or clear ICMP / TCP / UDP. UDP port
-4500 is decoded as RFC 3948 encapsulation.
+4500 is decoded as RFC 3948 encapsulation. The default capture filter leaves out IGMP: group
+membership is the hosts' and bridges' own housekeeping on the link (it may even come from
+0.0.0.0), never traffic between the sites that a tunnel should have carried.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ NATT_PORT = 4500
 MARKER_ETHERTYPE = 0x88B5
 MARKER_TAG = b"vpnrouter-lab-marker:"
 SYNC_TIMEOUT = 10.0
+DEFAULT_FILTER = "ip and not igmp"  # IPv4, less the link's own group-membership chatter
 MARKER_RESEND = 0.5  # seconds between markers while waiting for one to show up
 SETTLE_DELAY = 1.0  # seconds, for interfaces that cannot carry markers (TUN)
 _SEND_FRAME = (
@@ -255,7 +258,7 @@ class Capture:
         interface: str,
         path: Path | None = None,
         *,
-        capture_filter: str | None = "ip",
+        capture_filter: str | None = DEFAULT_FILTER,
         max_duration: int = MAX_DURATION,
         name: str = "tshark",
     ) -> None:

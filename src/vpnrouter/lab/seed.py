@@ -31,7 +31,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from vpnrouter.lab.capture import Capture
+from vpnrouter.lab.capture import DEFAULT_FILTER, Capture
 from vpnrouter.lab.netns import Topology
 
 OUTSIDE = "outside"
@@ -162,7 +162,11 @@ class SeedLab:
         return seg.ns, seg.bridge
 
     def capture(
-        self, segment: str = OUTSIDE, *, name: str | None = None, capture_filter: str = "ip"
+        self,
+        segment: str = OUTSIDE,
+        *,
+        name: str | None = None,
+        capture_filter: str = DEFAULT_FILTER,
     ) -> Capture:
         """A started tshark on a whole segment (stop it, then read `.summary()`)."""
         ns, bridge = self.tap(segment)
