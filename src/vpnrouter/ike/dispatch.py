@@ -21,6 +21,7 @@ from vpnrouter.ike.exchanges import (
     aggressive_mode,
     informational,
     main_mode,
+    phase1,
     quick_mode,
     transaction,
 )
@@ -30,6 +31,7 @@ from vpnrouter.wire.errors import DecodeError
 from vpnrouter.wire.header import Header, decode_header
 
 Handler = Callable[[], None]
+Step = Callable[[Context, IkeSa, codec.Inbound, bytes], None]
 
 
 def receive(ctx: Context, data: bytes, src: tuple[str, int], local: tuple[str, int]) -> None:
@@ -155,8 +157,6 @@ def _route(
             f"ISAKMP (0:0): received packet from {src[0]} dport {local[1]} sport {src[1]} "
             f"(N) NEW SA"
         )
-        if header.exchange_type == ExchangeType.AGGRESSIVE:
-            return None, lambda: _new_aggressive(ctx, header, data, src, local)
         return None, lambda: _new_responder(ctx, header, data, src, local)
     sa = ctx.table.find(header.icookie, header.rcookie)
     if sa is None:
@@ -184,32 +184,27 @@ def _route(
     return sa, handler
 
 
+# The first message of each phase-1 exchange we answer: its payload rule and responder step.
+_FIRST_MESSAGES: dict[int, tuple[rules.Kind, Step]] = {
+    ExchangeType.MAIN: (rules.Kind.MM1, main_mode.responder_mm1),
+    ExchangeType.AGGRESSIVE: (rules.Kind.AM1, aggressive_mode.responder_am1),
+}
+
+
 def _new_responder(
     ctx: Context, header: Header, data: bytes, src: tuple[str, int], local: tuple[str, int]
 ) -> None:
+    """Main mode message 1 or aggressive mode message 1: a new responder SA judges it."""
+    kind, step = _FIRST_MESSAGES[header.exchange_type]
     if header.encrypted or header.message_id != 0:
-        raise DecodeError("initial main mode message must be plain with message ID 0")
+        raise DecodeError(f"initial {kind.value} must be plain with message ID 0")
     inbound = codec.decode_plain(header, data)
-    sa = main_mode.new_responder(ctx, header, local, src)
+    sa = phase1.new_responder(ctx, header, local, src)
     try:
-        rules.check(rules.Kind.MM1, inbound.payloads)
-        main_mode.responder_mm1(ctx, sa, inbound, data)
+        rules.check(kind, inbound.payloads)
+        step(ctx, sa, inbound, data)
     except ProtocolError as exc:
-        _protocol_error(ctx, sa, data, exc, ExchangeType.MAIN)
-
-
-def _new_aggressive(
-    ctx: Context, header: Header, data: bytes, src: tuple[str, int], local: tuple[str, int]
-) -> None:
-    if header.encrypted or header.message_id != 0:
-        raise DecodeError("initial aggressive mode message must be plain with message ID 0")
-    inbound = codec.decode_plain(header, data)
-    sa = aggressive_mode.new_responder(ctx, header, local, src)
-    try:
-        rules.check(rules.Kind.AM1, inbound.payloads)
-        aggressive_mode.responder_am1(ctx, sa, inbound, data)
-    except ProtocolError as exc:
-        _protocol_error(ctx, sa, data, exc, ExchangeType.AGGRESSIVE)
+        _protocol_error(ctx, sa, data, exc, header.exchange_type)
 
 
 def _not_encrypted(ctx: Context, sa: IkeSa) -> None:
@@ -253,7 +248,7 @@ def _plain_step(
     header: Header,
     data: bytes,
     kind: rules.Kind,
-    step: Callable[[Context, IkeSa, codec.Inbound, bytes], None],
+    step: Step,
 ) -> Handler:
     def run() -> None:
         if header.encrypted:

@@ -71,10 +71,6 @@ class IkeEngine:
         """Users, login lists and address pools for remote access (None: no XAuth, no pool)."""
         return self._ctx.aaa
 
-    def update_aaa(self, aaa: Aaa | None) -> None:
-        """New AAA objects (keep the same pools across reloads: ``Aaa.reconfigure``)."""
-        self._ctx.aaa = aaa
-
     @property
     def counters(self) -> dict[str, int]:
         """Packets received/sent/dropped by reason (malformed, hash_failures, duplicates...)."""

@@ -43,7 +43,3 @@ class ProtocolError(IkeError):
 
 class AuthenticationError(IkeError):
     """A HASH/HASH_I/HASH_R payload did not match (RFC 2409 sections 5 and 5.5)."""
-
-
-class PolicyError(IkeError):
-    """Something the local policy cannot provide (no pre-shared key, no matching ACL line)."""

@@ -71,27 +71,6 @@ GROUP_IDS = (IdType.KEY_ID, IdType.FQDN, IdType.USER_FQDN)
 # --- responder (router) -----------------------------------------------------------------------
 
 
-def new_responder(
-    ctx: Context, header: Header, local: tuple[str, int], peer: tuple[str, int]
-) -> IkeSa:
-    """The SA an aggressive mode message 1 creates (before it is judged)."""
-    sa = IkeSa(
-        conn_id=ctx.table.new_conn_id(),
-        initiator=False,
-        local=local[0],
-        local_port=local[1],
-        peer=peer[0],
-        peer_port=peer[1],
-        icookie=header.icookie,
-        rcookie=ctx.new_cookie(),
-        created=ctx.now,
-        state=Phase1State.R_AM1,
-        aggressive=True,
-    )
-    ctx.table.add(sa)
-    return sa
-
-
 def _id_text(ident: IdPayload) -> str:
     try:
         value = id_value(ident)

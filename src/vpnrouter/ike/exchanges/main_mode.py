@@ -144,26 +144,6 @@ def initiator_mm6(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> None:
 # --- responder ---------------------------------------------------------------------------------
 
 
-def new_responder(
-    ctx: Context, header: Header, local: tuple[str, int], peer: tuple[str, int]
-) -> IkeSa:
-    """The SA an initial main mode message creates (before it is judged)."""
-    sa = IkeSa(
-        conn_id=ctx.table.new_conn_id(),
-        initiator=False,
-        local=local[0],
-        local_port=local[1],
-        peer=peer[0],
-        peer_port=peer[1],
-        icookie=header.icookie,
-        rcookie=ctx.new_cookie(),
-        created=ctx.now,
-        state=Phase1State.R_MM1,
-    )
-    ctx.table.add(sa)
-    return sa
-
-
 # RFC 2409 section 5: pick one transform (IOS order), echo it in message 2.
 def responder_mm1(ctx: Context, sa: IkeSa, inbound: codec.Inbound, request: bytes) -> None:
     ctx.isakmp(f"ISAKMP: local port {sa.local_port}, remote port {sa.peer_port}")

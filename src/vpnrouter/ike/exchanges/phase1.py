@@ -21,7 +21,8 @@ from vpnrouter.ike.exchanges import informational, natd
 from vpnrouter.ike.manager import Retransmission
 from vpnrouter.ike.policy import AUTH_PRE_SHARE, IsakmpPolicy
 from vpnrouter.ike.sa import IkeSa, Phase1Crypto, Phase1State
-from vpnrouter.wire.constants import NotifyType, PayloadType
+from vpnrouter.wire.constants import ExchangeType, NotifyType, PayloadType
+from vpnrouter.wire.header import Header
 from vpnrouter.wire.identity import id_ipv4_addr
 from vpnrouter.wire.payloads import (
     HashPayload,
@@ -39,6 +40,28 @@ UDP = 17
 def usable_policies(ctx: Context) -> tuple[IsakmpPolicy, ...]:
     """Pre-shared key policies in priority order (the only authentication we do)."""
     return tuple(p for p in ctx.policy.policies_by_priority() if p.auth == AUTH_PRE_SHARE)
+
+
+def new_responder(
+    ctx: Context, header: Header, local: tuple[str, int], peer: tuple[str, int]
+) -> IkeSa:
+    """The SA an initial main or aggressive mode message creates (before it is judged)."""
+    aggressive = header.exchange_type == ExchangeType.AGGRESSIVE
+    sa = IkeSa(
+        conn_id=ctx.table.new_conn_id(),
+        initiator=False,
+        local=local[0],
+        local_port=local[1],
+        peer=peer[0],
+        peer_port=peer[1],
+        icookie=header.icookie,
+        rcookie=ctx.new_cookie(),
+        created=ctx.now,
+        state=Phase1State.R_AM1 if aggressive else Phase1State.R_MM1,
+        aggressive=aggressive,
+    )
+    ctx.table.add(sa)
+    return sa
 
 
 def transmit(ctx: Context, sa: IkeSa, message: bytes, request: bytes | None) -> None:
