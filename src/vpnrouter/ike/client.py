@@ -14,6 +14,13 @@ Diffie-Hellman group (default 2, Cisco's default). Then, driven by the gateway:
    the gateway's PFS setting; :class:`~vpnrouter.ike.events.ChildSaUp` as for any SA.
 4. DPD (``IkePolicy.dpd``) and NAT keepalives while connected; ``disconnect`` deletes the
    IPsec SAs, then the ISAKMP SA, as vpnc does on exit.
+5. Re-authentication, as the Cisco VPN Client does it: at the rekey margin of the phase-1
+   lifetime (``IkePolicy.rekey_margin``) a new aggressive mode with the same group, key and
+   offers (``IkeSaUp.replaces`` names the old conn-id), XAuth again (the application answers
+   the new :class:`~vpnrouter.ike.events.XauthRequested`), no Mode Config: the new SA keeps
+   the address, configuration and IPsec SAs of the old one, which is deleted (Delete sent)
+   once XAuth on the new one has succeeded. The IPsec SAs stay up throughout (RFC 2409: they
+   do not depend on the ISAKMP SA that negotiated them).
 """
 
 from __future__ import annotations
@@ -105,7 +112,7 @@ class RemoteAccessOptions:
 
 def start(ctx: Context, gateway: str, group: str, key: str, options: RemoteAccessOptions) -> IkeSa:
     local = options.local or ctx.local_addrs[0]
-    return aggressive_mode.start(
+    sa = aggressive_mode.start(
         ctx,
         local,
         gateway,
@@ -116,6 +123,46 @@ def start(ctx: Context, gateway: str, group: str, key: str, options: RemoteAcces
         nat_t=options.nat_t,
         id_type=options.id_type,
     )
+    if sa.ra is not None:
+        sa.ra.options = options
+    return sa
+
+
+def reauthenticate(ctx: Context, old: IkeSa) -> IkeSa | None:
+    """A new phase 1 before ``old`` expires (step 5 of the module doc): same gateway, group,
+    key and offers; it inherits the configuration, so Mode Config is not asked for again."""
+    ra = old.ra
+    if ra is None or ra.server or ra.options is None or not old.established:
+        return None
+    if any(sa.replaces == old.conn_id for sa in clients(ctx)):
+        return None  # already under way
+    options = ra.options
+    new = aggressive_mode.start(
+        ctx,
+        old.local,
+        old.peer,
+        ra.group,
+        old.psk.decode(),
+        old.offered,
+        ra.transform_sets,
+        nat_t=options.nat_t,
+        id_type=options.id_type,
+    )
+    new.replaces = old.conn_id
+    if new.ra is not None:
+        new.ra.options = options
+        new.ra.config = ra.config
+        new.ra.config_done = ra.config_done
+        new.ra.address = ra.address
+        new.ra.entry = ra.entry
+    ctx.isakmp(f"{old.tag}: re-authenticating with {old.peer}: new phase 1 {new.tag}")
+    return new
+
+
+def handed_over(sa: IkeSa) -> bool:
+    """May the SA that ``sa`` replaces go? A client's re-authentication only once XAuth on
+    ``sa`` succeeded (the gateway may still refuse the user; the old SA serves till then)."""
+    return sa.ra is None or sa.ra.server or sa.ra.ready
 
 
 def clients(ctx: Context) -> list[IkeSa]:

@@ -393,8 +393,14 @@ class IkeEngine:
             lifecycle.drop_ike(ctx, started, started.failure or "could not start main mode")
 
     def _rekey_phase1(self, old: IkeSa) -> None:
-        """RFC 2409 4 / IOS: a new ISAKMP SA before the old one expires."""
+        """RFC 2409 4 / IOS: a new ISAKMP SA before the old one expires (the client half:
+        aggressive mode and XAuth again, the Cisco VPN Client's re-authentication)."""
         if self._ctx.table.negotiating_for(old.peer) is not None:
+            return
+        if old.ra is not None and not old.ra.server:
+            renewal = client.reauthenticate(self._ctx, old)
+            if renewal is not None and renewal.retransmit is None:
+                lifecycle.drop_ike(self._ctx, renewal, renewal.failure or "re-authentication")
             return
         self._ctx.isakmp(f"{old.tag}: rekeying phase 1 with {old.peer}")
         started = main_mode.start(self._ctx, old.local, old.peer, None, replaces=old.conn_id)
@@ -411,7 +417,7 @@ class IkeEngine:
             for request in waiting:
                 quick_mode.start(ctx, sa, request)
             old = ctx.table.ike.get(sa.replaces) if sa.replaces is not None else None
-            if old is not None and old.established:
+            if old is not None and old.established and client.handed_over(sa):
                 informational.send_delete_ike(ctx, old)
                 lifecycle.drop_ike(ctx, old, "rekeyed")
 

@@ -12,10 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 from ipaddress import IPv4Address
+from typing import TYPE_CHECKING
 
 from vpnrouter.ike.events import ModeConfigReceived
 from vpnrouter.ike.manager import Retransmission
 from vpnrouter.ike.policy import CryptoMapEntry, TransformSet
+
+if TYPE_CHECKING:
+    from vpnrouter.ike.client import RemoteAccessOptions
 
 
 class TxKind(Enum):
@@ -70,6 +74,7 @@ class RaState:
     transform_sets: tuple[TransformSet, ...] = ()
     config: ModeConfigReceived | None = None
     entry: CryptoMapEntry | None = None  # what the client negotiates (and accepts rekeys of)
+    options: RemoteAccessOptions | None = None  # how it connected: a re-authentication repeats it
 
     @property
     def ready(self) -> bool:

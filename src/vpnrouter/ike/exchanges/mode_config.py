@@ -118,7 +118,10 @@ def server_ack(ctx: Context, sa: IkeSa, tx: Transaction) -> None:
 
 
 def client_request(ctx: Context, sa: IkeSa) -> None:
-    """Ask for an address and the group's settings (the attributes vpnc asks for)."""
+    """Ask for an address and the group's settings (the attributes vpnc asks for); a
+    re-authenticated phase 1 (:func:`vpnrouter.ike.client.reauthenticate`) keeps its own."""
+    if _ra(sa).config_done:
+        return
     attrs = [cfg_attribute(t, b"") for t in unity.CLIENT_REQUEST]
     attrs.append(cfg_attribute(_A.APPLICATION_VERSION, CLIENT_VERSION.encode()))
     cfgmsg.start(ctx, sa, TxKind.CONFIG_REQUEST, CfgMessageType.REQUEST, attrs)

@@ -213,9 +213,10 @@ def establish(ctx: Context, sa: IkeSa) -> None:
     margin = ctx.policy.rekey_margin
     if not sa.initiator:  # the responder rekeys only if the initiator has not done so by then
         margin += (1.0 - margin) / 2
-    # A remote-access phase 1 is never rekeyed by us: the client would have to authenticate
-    # again, which only it can start (IOS does the same); it simply expires.
-    sa.rekey_at = ctx.now + suite.lifetime * margin if sa.ra is None else None
+    # The gateway never renews a remote-access phase 1: the client would have to authenticate
+    # again, which only it can start (IOS does the same); the client half re-authenticates.
+    serving = sa.ra is not None and sa.ra.server
+    sa.rekey_at = None if serving else ctx.now + suite.lifetime * margin
     sa.retransmit = None
     sa.deadline = None
     sa.dpd.last_heard = ctx.now
