@@ -24,6 +24,7 @@ from vpnrouter.config import (
     DynamicMap,
     ErrorKind,
     Interface,
+    IsakmpHostnameKey,
     IsakmpKeepalive,
     IsakmpKey,
     IsakmpPolicy,
@@ -94,6 +95,15 @@ def keys(draw: st.DrawFn) -> tuple[IsakmpKey, ...]:
         found[network] = IsakmpKey(
             draw(SECRET), network.network_address, network.netmask, draw(st.booleans())
         )
+    return tuple(found.values())
+
+
+@st.composite
+def hostname_keys(draw: st.DrawFn) -> tuple[IsakmpHostnameKey, ...]:
+    found: dict[str, IsakmpHostnameKey] = {}
+    for name in draw(st.lists(st.lists(WORD, min_size=1, max_size=3), max_size=2)):
+        hostname = ".".join(label.replace("_", "x").strip("-") or "h" for label in name)
+        found[hostname] = IsakmpHostnameKey(draw(SECRET), hostname, draw(st.booleans()))
     return tuple(found.values())
 
 
@@ -396,6 +406,7 @@ def configs(draw: st.DrawFn) -> RunningConfig:
         users=draw(users()),
         isakmp_policies=draw(policies()),
         isakmp_keys=draw(keys()),
+        isakmp_hostname_keys=draw(hostname_keys()),
         isakmp_keepalive=keepalive,
         isakmp_nat_keepalive=draw(st.none() | st.integers(5, 3600)),
         client_groups=draw(client_groups()),

@@ -43,9 +43,11 @@ class Context:
     def number(self) -> int:
         return self.line.number
 
-    def reference(self, kind: str, name: str, token: Token) -> None:
+    def reference(
+        self, kind: str, name: str, token: Token, owner: tuple[str | int, ...] = ()
+    ) -> None:
         self.draft.references.append(
-            Reference(kind, name, self.line.number, token.column, self.line.text)
+            Reference(kind, name, self.line.number, token.column, self.line.text, owner)
         )
 
     def not_acted_on(self, text: str | None = None) -> None:

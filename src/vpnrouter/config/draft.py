@@ -25,6 +25,7 @@ from vpnrouter.config.model import (
     CryptoMapEntry,
     DynamicMap,
     Interface,
+    IsakmpHostnameKey,
     IsakmpKeepalive,
     IsakmpKey,
     IsakmpPolicy,
@@ -40,13 +41,18 @@ from vpnrouter.config.vocabulary import slot_of
 
 @dataclass(frozen=True)
 class Reference:
-    """A command that names another object; checked once the whole text is read."""
+    """A command that names another object; checked once the whole text is read.
+
+    ``owner`` is the object the naming command belongs to (``("map", NAME, SEQ)``, ...): a
+    later ``no`` that removes the owner drops the reference with it.
+    """
 
     kind: str
     name: str
     line: int
     column: int
     source: str
+    owner: tuple[str | int, ...] = ()
 
 
 @dataclass
@@ -91,6 +97,7 @@ class Draft:
     users: dict[str, User] = field(default_factory=dict)
     policies: dict[int, IsakmpPolicy] = field(default_factory=dict)
     keys: dict[tuple[IPv4Address, IPv4Address], IsakmpKey] = field(default_factory=dict)
+    hostname_keys: dict[str, IsakmpHostnameKey] = field(default_factory=dict)
     keepalive: IsakmpKeepalive | None = None
     nat_keepalive: int | None = None
     groups: dict[str, ClientGroup] = field(default_factory=dict)
@@ -107,6 +114,8 @@ class Draft:
     acls: dict[str, AclDraft] = field(default_factory=dict)
     unmodeled: list[UnmodeledDraft] = field(default_factory=list)
     references: list[Reference] = field(default_factory=list)
+    # owner -> line of the last `no` command that removed it (and everything under it)
+    removed: dict[tuple[str | int, ...], int] = field(default_factory=dict)
     not_acted_on: list[tuple[int, str]] = field(default_factory=list)
 
     # -- helpers used by the mode handlers -------------------------------------------------
@@ -123,6 +132,37 @@ class Draft:
     def put_map_entry(self, dynamic: bool, entry: CryptoMapEntry) -> None:
         table = self.dynamic_entries if dynamic else self.map_entries
         table[entry.map_name][entry.seq] = entry
+
+    def remove(self, owner: tuple[str | int, ...], line: int) -> None:
+        """Note that a ``no`` command on ``line`` removed ``owner`` (see ``live_references``)."""
+        self.removed[owner] = line
+
+    def live_references(self) -> list[Reference]:
+        """The references whose commands were not removed by a later ``no``."""
+        return [r for r in self.references if not self._removed_after(r)]
+
+    def _removed_after(self, reference: Reference) -> bool:
+        owner = reference.owner
+        return any(
+            owner[: len(removed)] == removed and line > reference.line
+            for removed, line in self.removed.items()
+            if removed
+        )
+
+    def drop_map_entry(self, dynamic: bool, name: str, seq: int | None) -> None:
+        """``no crypto map NAME [SEQ]`` / ``no crypto dynamic-map NAME [SEQ]``: the map goes
+        with its last entry unless map-wide commands (``client ...``, ...) keep it."""
+        table = self.dynamic_entries if dynamic else self.map_entries
+        maps: dict[str, CryptoMap] | dict[str, DynamicMap]
+        maps = self.dynamic_maps if dynamic else self.crypto_maps
+        if name not in maps:
+            return
+        entries = table[name]
+        if seq is not None:
+            entries.pop(seq, None)
+        if seq is None or (not entries and not _has_map_settings(maps[name])):
+            del maps[name]
+            del table[name]
 
     def acl(self, name: str, standard: bool, line: int) -> AclDraft:
         if name not in self.acls:
@@ -144,6 +184,7 @@ class Draft:
             users=tuple(self.users.values()),
             isakmp_policies=tuple(self.policies[p] for p in sorted(self.policies)),
             isakmp_keys=tuple(self.keys.values()),
+            isakmp_hostname_keys=tuple(self.hostname_keys.values()),
             isakmp_keepalive=self.keepalive,
             isakmp_nat_keepalive=self.nat_keepalive,
             client_groups=tuple(self.groups.values()),
@@ -164,6 +205,12 @@ class Draft:
             access_lists=tuple(a.freeze() for a in self.acls.values()),
             unmodeled=tuple(u.freeze() for u in unmodeled),
         )
+
+
+def _has_map_settings(cmap: CryptoMap | DynamicMap) -> bool:
+    if isinstance(cmap, DynamicMap):
+        return False
+    return cmap != CryptoMap(cmap.name, cmap.entries)
 
 
 def _sorted_entries(entries: dict[int, CryptoMapEntry]) -> tuple[CryptoMapEntry, ...]:

@@ -7,7 +7,8 @@ Public API:
   offending line as written. ``kind`` says which IOS message applies.
 - ``ErrorKind``: ``INVALID`` (``% Invalid input detected at '^' marker.``), ``INCOMPLETE``
   (``% Incomplete command.``), ``AMBIGUOUS`` (``% Ambiguous command:  "..."``) and ``REFERENCE``
-  (a command names an object that is not defined: transform set, access list, pool, ...).
+  (a command names an object that is not defined: transform set, access list, pool, ...) and
+  ``ENCRYPTED`` (a type 6 key that cannot be decrypted without the router's master key).
 - ``format_error(error, filename) -> str``: the error as an operator reads it::
 
       vpn2611.cfg:12:
@@ -33,6 +34,7 @@ class ErrorKind(enum.Enum):
     INCOMPLETE = "incomplete-command"
     AMBIGUOUS = "ambiguous-command"
     REFERENCE = "undefined-reference"
+    ENCRYPTED = "undecryptable-key"
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,7 @@ def format_error(error: ConfigError, filename: str) -> str:
     """Render ``error`` like the IOS CLI does, prefixed by ``filename:line:``."""
     source = error.source.rstrip()
     lines = [f"{filename}:{error.line}:", source]
-    if error.kind in (ErrorKind.INVALID, ErrorKind.REFERENCE):
+    if error.kind in (ErrorKind.INVALID, ErrorKind.REFERENCE, ErrorKind.ENCRYPTED):
         lines.append(" " * max(error.column, 0) + "^")
     lines.append(error.message)
     return "\n".join(lines)

@@ -8,11 +8,13 @@ Public API:
 
 - ``RunningConfig``: the whole configuration. Fields: ``hostname``, ``version``,
   ``service_password_encryption``, ``aaa_new_model``, ``aaa_lists``, ``users``,
-  ``isakmp_policies`` (sorted by priority), ``isakmp_keys``, ``isakmp_keepalive``,
+  ``isakmp_policies`` (sorted by priority), ``isakmp_keys`` (by address),
+  ``isakmp_hostname_keys`` (``crypto isakmp key KEY hostname NAME``), ``isakmp_keepalive``,
   ``isakmp_nat_keepalive``, ``client_groups``, ``ipsec_lifetime_seconds`` (3600),
   ``ipsec_lifetime_kilobytes`` (4608000), ``transform_sets``, ``dynamic_maps``, ``crypto_maps``,
   ``interfaces``, ``local_pools``, ``static_routes``, ``access_lists``, ``unmodeled``.
   Lookups: ``isakmp_key_for(address)`` (longest prefix wins, as on IOS),
+  ``isakmp_key_for_hostname(fqdn)``,
   ``transform_set(name)``, ``acl(name_or_number)``, ``crypto_map(name)``, ``dynamic_map(name)``,
   ``crypto_map_for_interface(name)``, ``interface(name)``, ``client_group(name)``,
   ``user(name)``, ``pool(name)``, ``aaa_list(service, name)``, ``sa_lifetime(entry)``,
@@ -50,6 +52,7 @@ from vpnrouter.config.model_crypto import (
     CryptoMap,
     CryptoMapEntry,
     DynamicMap,
+    IsakmpHostnameKey,
     IsakmpKeepalive,
     IsakmpKey,
     IsakmpPolicy,
@@ -67,6 +70,7 @@ __all__ = [
     "CryptoMapEntry",
     "DynamicMap",
     "Interface",
+    "IsakmpHostnameKey",
     "IsakmpKeepalive",
     "IsakmpKey",
     "IsakmpPolicy",
@@ -158,6 +162,7 @@ class RunningConfig:
     users: tuple[User, ...] = ()
     isakmp_policies: tuple[IsakmpPolicy, ...] = ()
     isakmp_keys: tuple[IsakmpKey, ...] = ()
+    isakmp_hostname_keys: tuple[IsakmpHostnameKey, ...] = ()
     isakmp_keepalive: IsakmpKeepalive | None = None
     isakmp_nat_keepalive: int | None = None
     client_groups: tuple[ClientGroup, ...] = ()
@@ -179,6 +184,10 @@ class RunningConfig:
         if not covering:
             return None
         return max(covering, key=lambda k: k.network.prefixlen)
+
+    def isakmp_key_for_hostname(self, fqdn: str) -> IsakmpHostnameKey | None:
+        """The ``crypto isakmp key ... hostname`` key of a peer identifying as ``fqdn``."""
+        return next((k for k in self.isakmp_hostname_keys if k.matches(fqdn)), None)
 
     def transform_set(self, name: str) -> TransformSet | None:
         return next((t for t in self.transform_sets if t.name == name), None)

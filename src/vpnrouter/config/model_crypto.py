@@ -10,6 +10,9 @@ Public API (frozen dataclasses; ``line`` is the source line, excluded from equal
   AES and None otherwise.
 - ``IsakmpKey(key, address, mask=255.255.255.255, no_xauth=False)``; ``.network``,
   ``.covers(addr)``.
+- ``IsakmpHostnameKey(key, hostname, no_xauth=False)``: ``crypto isakmp key KEY hostname
+  NAME``, the key of a peer that identifies itself with ID_FQDN NAME (aggressive mode);
+  ``.matches(fqdn)`` compares case-insensitively (DNS names, RFC 4343).
 - ``IsakmpKeepalive(seconds, retry=2, periodic=False)``.
 - ``ClientGroup(name, key, dns, wins, domain, pool, acl, save_password, include_local_lan, pfs,
   banner, max_users)`` (``crypto isakmp client configuration group``; Mode Config and the group
@@ -67,6 +70,17 @@ class IsakmpKey:
 
     def covers(self, address: IPv4Address) -> bool:
         return address in self.network
+
+
+@dataclass(frozen=True)
+class IsakmpHostnameKey:
+    key: str
+    hostname: str
+    no_xauth: bool = False
+    line: int = field(default=0, compare=False)
+
+    def matches(self, fqdn: str) -> bool:
+        return self.hostname.rstrip(".").lower() == fqdn.rstrip(".").lower()
 
 
 @dataclass(frozen=True)

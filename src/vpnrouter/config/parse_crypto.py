@@ -8,14 +8,22 @@ that are kept and listed as not acted on. Transform sets and crypto maps are in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from dataclasses import replace
-from ipaddress import IPv4Address
+from dataclasses import dataclass, replace
+from ipaddress import IPv4Address, IPv4Network
 
 from vpnrouter.config import names, vocabulary
 from vpnrouter.config.context import Context, Mode, keep_unmodeled, start_banner
-from vpnrouter.config.lexer import Cursor, is_contiguous_mask
-from vpnrouter.config.model import ClientGroup, IsakmpKeepalive, IsakmpKey, IsakmpPolicy
+from vpnrouter.config.errors import ErrorKind
+from vpnrouter.config.lexer import Cursor, Reject, Token, is_contiguous_mask
+from vpnrouter.config.model import (
+    ClientGroup,
+    IsakmpHostnameKey,
+    IsakmpKeepalive,
+    IsakmpKey,
+    IsakmpPolicy,
+)
 from vpnrouter.config.model_crypto import HOST_MASK
 from vpnrouter.config.parse_cryptomap import handle_dynamic_map, handle_ipsec, handle_map
 
@@ -72,11 +80,53 @@ def _isakmp(cur: Cursor, ctx: Context) -> Mode | None:
 
 
 def _key(cur: Cursor, ctx: Context) -> Mode | None:
-    key = cur.word()
+    spec = read_key(cur, ctx.number)
+    if spec.encrypted is not None:
+        raise Reject(ErrorKind.ENCRYPTED, spec.encrypted.column, TYPE6_KEY)
+    record = spec.record
+    if isinstance(record, IsakmpHostnameKey):
+        ctx.draft.hostname_keys[record.hostname.lower()] = record
+    else:
+        ctx.draft.keys[(record.address, record.mask)] = record
+    return None
+
+
+TYPE6_KEY = (
+    "% Cannot decrypt the type 6 pre-shared key: the master key (key config-key "
+    "password-encrypt) is not part of a configuration. The key is not loaded; "
+    "enter it as type 0 (clear text)."
+)
+_LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?"
+_HOSTNAME = re.compile(rf"^{_LABEL}(?:\.{_LABEL})*\.?$")
+
+
+@dataclass(frozen=True)
+class KeySpec:
+    """One ``crypto isakmp key [0|6] KEY {address A [MASK] | hostname NAME} [no-xauth]``.
+
+    ``encrypted`` is the ``6`` token of a type 6 (AES, master-key encrypted) key.
+    """
+
+    record: IsakmpKey | IsakmpHostnameKey
+    encrypted: Token | None = None
+
+
+def read_key(cur: Cursor, line: int) -> KeySpec:
+    """Parse the words after ``crypto isakmp key`` (also for the ``no`` form)."""
+    encrypted: Token | None = None
+    first = cur.next()
+    key = first.text
     following = cur.peek()
-    if key == "0" and following is not None and following.text.lower() not in ("address",):
+    if key in ("0", "6") and following is not None and following.text.lower() not in _TARGETS:
+        encrypted = first if key == "6" else None
         key = cur.word()
-    cur.keyword("address")
+    if cur.keyword(*_TARGETS) == "hostname":
+        token = cur.next()
+        if len(token.text) > 255 or not _HOSTNAME.match(token.text):
+            raise cur.invalid(token)
+        no_xauth = cur.try_keyword("no-xauth") is not None
+        cur.done()
+        return KeySpec(IsakmpHostnameKey(key, token.text, no_xauth, line), encrypted)
     address = cur.ipv4()
     mask_token = cur.peek()
     mask = cur.try_ipv4() or HOST_MASK
@@ -84,11 +134,14 @@ def _key(cur: Cursor, ctx: Context) -> Mode | None:
         raise cur.invalid(mask_token)
     no_xauth = cur.try_keyword("no-xauth") is not None
     cur.done()
-    record = IsakmpKey(key, address, mask, no_xauth, ctx.number)
-    ctx.draft.keys[(record.network.network_address, mask)] = replace(
-        record, address=record.network.network_address
-    )
-    return None
+    network = IPv4Network(f"{address}/{mask}", strict=False)
+    return KeySpec(IsakmpKey(key, network.network_address, mask, no_xauth, line), encrypted)
+
+
+_TARGETS = ("address", "hostname")
+
+
+_POLICY_WORDS = ("encryption", "hash", "authentication", "group", "lifetime")
 
 
 class PolicyMode:
@@ -98,11 +151,14 @@ class PolicyMode:
         self.priority = priority
 
     def handle(self, cur: Cursor, ctx: Context) -> Mode | None:
-        word = cur.keyword("encryption", "hash", "authentication", "group", "lifetime", "exit")
+        word = cur.keyword(*_POLICY_WORDS, "exit", "no")
         policy = ctx.draft.policies[self.priority]
         if word == "exit":
             cur.done()
             return None
+        if word == "no":
+            ctx.draft.policies[self.priority] = _policy_default(cur, policy)
+            return self
         if word == "encryption":
             cipher = names.POLICY_ENCRYPTION[cur.keyword(*names.POLICY_ENCRYPTION)]
             length = None
@@ -122,6 +178,23 @@ class PolicyMode:
         cur.done()
         ctx.draft.policies[self.priority] = policy
         return self
+
+
+def _policy_default(cur: Cursor, policy: IsakmpPolicy) -> IsakmpPolicy:
+    """``no encryption`` (``no encr ...``), ``no hash``, ...: back to the IOS default (the
+    value of an ``IsakmpPolicy`` nobody set); the words after the attribute are ignored."""
+    word = cur.keyword(*_POLICY_WORDS)
+    cur.pos = len(cur.tokens)
+    default = IsakmpPolicy(policy.priority)
+    if word == "encryption":
+        return replace(policy, encryption=default.encryption, key_length=default.key_length)
+    if word == "hash":
+        return replace(policy, hash=default.hash)
+    if word == "authentication":
+        return replace(policy, authentication=default.authentication)
+    if word == "group":
+        return replace(policy, group=default.group)
+    return replace(policy, lifetime=default.lifetime)
 
 
 _GROUP_WORDS = (
@@ -203,7 +276,7 @@ def _named(cur: Cursor, ctx: Context, word: str, group: ClientGroup) -> ClientGr
         return replace(group, key=token.text)
     if word == "domain":
         return replace(group, domain=token.text)
-    ctx.reference(word, token.text, token)
+    ctx.reference(word, token.text, token, ("group", group.name))
     if word == "pool":
         return replace(group, pool=token.text)
     return replace(group, acl=token.text)

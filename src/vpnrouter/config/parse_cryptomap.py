@@ -114,7 +114,7 @@ def handle_map(cur: Cursor, ctx: Context) -> Mode | None:
     entries = ctx.draft.map_entries[name]
     entry = entries.get(seq) or CryptoMapEntry(name, seq, line=ctx.number)
     if dynamic is not None:
-        ctx.reference("dynamic-map", dynamic.text, dynamic)
+        ctx.reference("dynamic-map", dynamic.text, dynamic, ("map", name, seq))
         entries[seq] = replace(entry, dynamic_map=dynamic.text)
         return None
     entries[seq] = replace(entry, dynamic_map=None)
@@ -134,7 +134,7 @@ def _map_global(cur: Cursor, ctx: Context, name: str) -> Mode | None:
         cur.keyword("list")
         token = cur.next()
         cur.done()
-        ctx.reference("aaa authorization network", token.text, token)
+        ctx.reference("aaa authorization network", token.text, token, ("map", name, "isakmp"))
         cmap = ctx.draft.crypto_map(name, ctx.number)
         ctx.draft.crypto_maps[name] = replace(cmap, isakmp_authorization_list=token.text)
         return None
@@ -142,7 +142,7 @@ def _map_global(cur: Cursor, ctx: Context, name: str) -> Mode | None:
         cur.keyword("list")
         token = cur.next()
         cur.done()
-        ctx.reference("aaa authentication login", token.text, token)
+        ctx.reference("aaa authentication login", token.text, token, ("map", name, "client"))
         cmap = ctx.draft.crypto_map(name, ctx.number)
         ctx.draft.crypto_maps[name] = replace(cmap, client_authentication_list=token.text)
         return None
@@ -165,6 +165,7 @@ class MapEntryMode:
         self.dynamic = dynamic
         self.name = name
         self.seq = seq
+        self.owner: tuple[str | int, ...] = ("dynamic-map" if dynamic else "map", name, seq)
 
     def handle(self, cur: Cursor, ctx: Context) -> Mode | None:
         word = cur.keyword("set", "match", "reverse-route", "description", "exit")
@@ -178,7 +179,7 @@ class MapEntryMode:
             cur.keyword("address")
             token = cur.next()
             cur.done()
-            ctx.reference("acl", token.text, token)
+            ctx.reference("acl", token.text, token, self.owner)
             entry = replace(entry, match_address=token.text)
         elif word == "reverse-route":
             cur.try_keyword("static")
@@ -196,7 +197,7 @@ class MapEntryMode:
             peer = cur.ipv4()
             cur.done()
             if token is not None and not self.dynamic:
-                ctx.reference("peer-key", str(peer), token)
+                ctx.reference("peer-key", str(peer), token, self.owner)
             if peer in entry.peers:
                 return entry
             return replace(entry, peers=(*entry.peers, peer))
@@ -206,7 +207,7 @@ class MapEntryMode:
                 tokens.append(cur.next())
             cur.done()
             for token in tokens:
-                ctx.reference("transform-set", token.text, token)
+                ctx.reference("transform-set", token.text, token, self.owner)
             return replace(entry, transform_sets=tuple(t.text for t in tokens))
         if word == "pfs":
             group = cur.try_keyword(*_PFS_GROUPS) or "group1"

@@ -10,7 +10,7 @@ import re
 from collections.abc import Callable
 from ipaddress import IPv4Network
 
-from vpnrouter.config import type7, vocabulary
+from vpnrouter.config import parse_no, type7, vocabulary
 from vpnrouter.config.context import Context, Mode, keep_unmodeled, start_banner
 from vpnrouter.config.draft import UnmodeledDraft
 from vpnrouter.config.errors import ErrorKind
@@ -139,12 +139,20 @@ def _no(cur: Cursor, ctx: Context) -> Mode | None:
         cur.done()
         ctx.draft.aaa_new_model = False
         return None
+    remover = _REMOVERS.get(word)
+    if remover is not None:
+        return remover(cur, ctx)
     if word == "ip":
-        cur.keyword(exact=vocabulary.IP_WORDS)
+        sub = cur.keyword("local", "access-list", exact=vocabulary.IP_WORDS)
+        if sub == "local":
+            cur.keyword("pool")
+            return parse_no.remove_pool(cur, ctx)
+        if sub == "access-list":
+            return parse_no.remove_named_access_list(cur, ctx)
     elif word == "crypto":
-        section = cur.keyword("isakmp", "ipsec")
-        choices = vocabulary.CRYPTO_ISAKMP_WORDS
-        cur.keyword(exact=choices if section == "isakmp" else vocabulary.CRYPTO_IPSEC_WORDS)
+        if cur.try_keyword(exact=vocabulary.CRYPTO_WORDS):
+            return keep_unmodeled(cur, ctx)
+        return parse_no.remove_crypto(cur, ctx)
     elif word == "aaa":
         sub = cur.keyword("new-model", "authentication", "authorization", exact=_AAA_WORDS)
         if sub in ("authentication", "authorization", "new-model"):
@@ -282,6 +290,12 @@ def _route(cur: Cursor, ctx: Context) -> Mode | None:
     route = StaticRoute(prefix, next_hop, interface, distance, name, permanent, tag, ctx.number)
     ctx.draft.routes.append(route)
     return None
+
+
+_REMOVERS: dict[str, Handler] = {
+    "access-list": parse_no.remove_access_list,
+    "username": parse_no.remove_user,
+}
 
 
 def _end(cur: Cursor, ctx: Context) -> Mode | None:

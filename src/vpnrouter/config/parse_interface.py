@@ -92,6 +92,7 @@ class InterfaceMode:
         if word == "crypto":
             cur.keyword("map")
             cur.pos = len(cur.tokens)
+            ctx.draft.remove(("interface-map", interface.name), ctx.number)
             return replace(interface, crypto_map=None)
         return _other(cur, ctx, interface)
 
@@ -116,7 +117,7 @@ def _crypto_map(cur: Cursor, ctx: Context, interface: Interface) -> Interface:
     cur.keyword("map")
     token = cur.next()
     cur.done()
-    ctx.reference("crypto-map", token.text, token)
+    ctx.reference("crypto-map", token.text, token, ("interface-map", interface.name))
     return replace(interface, crypto_map=token.text)
 
 

@@ -167,6 +167,6 @@ class _Parser:
                 )
             )
         config = self.draft.finish()
-        errors = self.errors + check_references(config, self.draft.references)
+        errors = self.errors + check_references(config, self.draft.live_references())
         errors.sort(key=lambda e: (e.line, e.column))
         return ParseResult(config, tuple(errors), tuple(self.draft.not_acted_on), filename)

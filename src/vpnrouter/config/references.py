@@ -53,5 +53,9 @@ def _missing(config: RunningConfig, ref: Reference) -> str | None:
 
 
 def _needs_key(config: RunningConfig, peer: IPv4Address) -> bool:
+    """No key at all for ``peer``: none by address, and no hostname key it could identify
+    with (which name a peer uses is not in the configuration; lint points out that such a
+    peer can only connect in aggressive mode)."""
     uses_psk = any(p.authentication == names.AUTH_PSK for p in config.isakmp_policies)
-    return uses_psk and config.isakmp_key_for(peer) is None
+    by_name = bool(config.isakmp_hostname_keys)
+    return uses_psk and not by_name and config.isakmp_key_for(peer) is None

@@ -95,6 +95,7 @@ def _isakmp(config: RunningConfig) -> Iterator[str]:
         yield from policy_lines(policy)
         yield "!"
     yield from (key_line(key) for key in config.isakmp_keys)
+    yield from (key_line(key) for key in config.isakmp_hostname_keys)
     keepalive = config.isakmp_keepalive
     if keepalive is not None:
         retry = f" {keepalive.retry}" if keepalive.retry != 2 else ""

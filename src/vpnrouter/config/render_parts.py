@@ -3,7 +3,8 @@
 Public API (used by ``render`` and by lint messages): ``address_text(match)``,
 ``acl_entry_text(entry, standard)``, ``policy_lines(policy)``, ``entry_lines(entry)``,
 ``group_lines(group)``, ``interface_lines(interface)``, ``user_line(user)``,
-``key_line(key)``, ``route_line(route)``. Sub-mode lines start with one space.
+``key_line(key)`` (address or hostname keys), ``route_line(route)``. Sub-mode lines start
+with one space.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from vpnrouter.config.model import (
     ClientGroup,
     CryptoMapEntry,
     Interface,
+    IsakmpHostnameKey,
     IsakmpKey,
     IsakmpPolicy,
     PortMatch,
@@ -89,10 +91,13 @@ def policy_lines(policy: IsakmpPolicy) -> list[str]:
     return lines
 
 
-def key_line(key: IsakmpKey) -> str:
-    line = f"crypto isakmp key {key.key} address {key.address}"
-    if key.mask != HOST_MASK:
-        line += f" {key.mask}"
+def key_line(key: IsakmpKey | IsakmpHostnameKey) -> str:
+    if isinstance(key, IsakmpHostnameKey):
+        line = f"crypto isakmp key {key.key} hostname {key.hostname}"
+    else:
+        line = f"crypto isakmp key {key.key} address {key.address}"
+        if key.mask != HOST_MASK:
+            line += f" {key.mask}"
     return line + (" no-xauth" if key.no_xauth else "")
 
 

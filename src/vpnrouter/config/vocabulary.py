@@ -62,6 +62,7 @@ _FIRST_WORDS: dict[str, Slot] = {
     "license": Slot.BOOT,
     "redundancy": Slot.BOOT,
     "resource": Slot.BOOT,
+    "password": Slot.BOOT,
     "fax": Slot.PRE_INTERFACE,
     "mta": Slot.PRE_INTERFACE,
     "voice": Slot.PRE_INTERFACE,

@@ -4,8 +4,8 @@ Public API: ``check_config(result) -> list[Finding]``, ``error_findings(result)`
 individual checks (each takes the ``RunningConfig`` and the display file name):
 ``dynamic_entry_order``, ``xauth_on_lan_to_lan``, ``incomplete_entries``, ``unapplied_maps``,
 ``ignored_crypto``, ``remote_access``, ``weak_crypto``, ``aggressive_mode_psk``,
-``plaintext_passwords``. ``dynamic_order_message`` and ``xauth_message`` are shared with the
-tunnel checks so a problem found both ways is reported once.
+``hostname_keys``, ``plaintext_passwords``. ``dynamic_order_message`` and ``xauth_message``
+are shared with the tunnel checks so a problem found both ways is reported once.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ def check_config(result: ParseResult) -> list[Finding]:
         remote_access,
         weak_crypto,
         aggressive_mode_psk,
+        hostname_keys,
         plaintext_passwords,
     ):
         findings.extend(check(config, file))
@@ -295,6 +296,39 @@ def aggressive_mode_psk(config: RunningConfig, file: str) -> Iterator[Finding]:
                 "key in aggressive mode: anyone who sees one exchange can crack the "
                 "key offline. Use a long random key, or certificates.",
             )
+
+
+def hostname_keys(config: RunningConfig, file: str) -> Iterator[Finding]:
+    """``crypto isakmp key ... hostname NAME`` serves aggressive mode only: in main mode the
+    key is chosen by the peer's address before its identity arrives (RFC 2409 section 5.4),
+    and this router initiates in main mode."""
+    for key in config.isakmp_hostname_keys:
+        yield _advisory(
+            "hostname-key",
+            file,
+            key.line,
+            f"The key for host name {key.hostname} is used only when a peer identifies "
+            f"itself as {key.hostname} (ID_FQDN) in aggressive mode: a main-mode peer's key "
+            "is looked up by its address, so it never gets this one, and aggressive mode "
+            "exposes a hash of the key to offline guessing. Use a long random key.",
+        )
+    if not config.isakmp_hostname_keys:
+        return
+    for cmap in config.crypto_maps:
+        for entry in cmap.static_entries:
+            for peer in entry.peers:
+                if config.isakmp_key_for(peer) is None:
+                    yield Finding(
+                        Severity.WARNING,
+                        "peer-hostname-key-only",
+                        file,
+                        entry.line,
+                        f"crypto map {entry.map_name} {entry.seq} peer {peer} has no key by "
+                        f"address (crypto isakmp key KEY address {peer}): {config.hostname} "
+                        "cannot start main mode with it; only the peer can bring the tunnel "
+                        "up, in aggressive mode, identifying itself with a host name that "
+                        "has a key here.",
+                    )
 
 
 def plaintext_passwords(config: RunningConfig, file: str) -> Iterator[Finding]:
