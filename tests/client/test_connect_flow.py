@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
+import threading
+import time
 from collections.abc import Sequence
+from dataclasses import replace
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,15 +19,17 @@ import pytest
 
 from vpnrouter.client.connect import ConnectFailed, Connection, Options
 from vpnrouter.client.profiles import Profile
-from vpnrouter.client.prompt import LinesPrompter
+from vpnrouter.client.prompt import LinesPrompter, TerminalPrompter
 from vpnrouter.client.session import GroupKeyRefused
 from vpnrouter.ike.events import (
     ChildSaDown,
     ChildSaUp,
     EspKeys,
     IkeSaDown,
+    IkeSaUp,
     ModeConfigReceived,
     NegotiationFailed,
+    Phase1Algorithms,
     XauthFailed,
     XauthRequested,
     XauthSucceeded,
@@ -380,3 +386,134 @@ def test_secure_link_routes_dns_and_banner(tmp_path: Path, split: tuple[IPv4Netw
     assert "DNS: applied to " + str(resolv) in lines
     assert resolv.read_text().splitlines()[1:3] == ["search cisco.com", "nameserver 10.10.10.10"]
     assert conn.status({})["connected_for"] == 5.0
+
+
+# --- re-authentication (the engine renews phase 1 before it expires) -------------------------
+
+RENEWED = IkeSaUp(
+    2,
+    "198.51.100.10",
+    GW,
+    500,
+    500,
+    True,
+    bytes(8),
+    bytes(8),
+    Phase1Algorithms(5, None, 2, 65001, 2, 86400, 1),
+    False,
+    replaces=1,
+)
+ASK_RENEWED = XauthRequested(2, GW, ("username", "password"))
+AGAIN_RENEWED = XauthRequested(2, GW, ("username", "password"))
+
+
+def renew(conn: Connection, session: FakeSession, *, then: Sequence[Any] = ()) -> list[str]:
+    """Connect with the session's first events, then the renewal: the failure's lines."""
+    conn.session = session  # type: ignore[assignment]
+
+    async def run() -> list[str]:
+        await asyncio.wait_for(conn._negotiate(), 10)
+        session.conn_id = 2  # ClientSession follows IkeSaUp.replaces
+        for event in (RENEWED, ASK_RENEWED, *then):
+            session.events.put_nowait(event)
+        watch = asyncio.ensure_future(conn._watch())
+        for _ in range(200):  # until the renewal is settled
+            if (conn.state == "connected" and not conn._renewing) or watch.done():
+                break
+            await asyncio.sleep(0.01)
+        watch.cancel()
+        try:
+            await watch
+        except ConnectFailed as exc:
+            return exc.lines
+        except asyncio.CancelledError:
+            pass
+        return []
+
+    return asyncio.run(run())
+
+
+def secured(*script: Sequence[Any]) -> FakeSession:
+    config = ModeConfigReceived(1, GW, ADDRESS)
+    first = [XauthSucceeded(1, GW, "cisco"), config, child(1, "0.0.0.0/0")]
+    return FakeSession([ASK], [first, *script])
+
+
+def test_renewal_reuses_the_password_from_standard_input(tmp_path: Path) -> None:
+    lines = LinesPrompter(["first-pw"], io.StringIO())
+    conn, stdout, _ = connection(tmp_path, lines, username="cisco")
+    session = secured([XauthSucceeded(2, GW, "cisco")])
+    assert renew(conn, session) == []
+    assert session.provided == [("cisco", "first-pw"), ("cisco", "first-pw")]
+    assert lines.left == 0  # nothing more read: the password kept in memory
+    text = stdout.getvalue()
+    assert text.splitlines()[-3:] == [
+        "Re-authenticating user...",
+        "Authenticating user...",
+        "Your link is now secure.",
+    ]
+    assert "first-pw" not in text and conn.state == "connected"
+
+
+class PtyTypist(threading.Thread):
+    """A user at a pseudo-terminal: types the next answer whenever a new question shows."""
+
+    def __init__(self, master: int, prompts: io.StringIO, answers: Sequence[bytes]) -> None:
+        super().__init__(daemon=True)
+        self.master, self.prompts, self.answers = master, prompts, list(answers)
+
+    def run(self) -> None:
+        typed = 0
+        for _ in range(1000):  # at most 10 s
+            if not self.answers:
+                return
+            if self.prompts.getvalue().count("Password: ") > typed:
+                typed += 1
+                os.write(self.master, self.answers.pop(0))
+            time.sleep(0.01)
+
+
+def test_renewal_asks_again_on_the_terminal_the_password_was_typed_on(tmp_path: Path) -> None:
+    master, slave = os.openpty()
+    try:
+        prompts = io.StringIO()
+        conn, stdout, _ = connection(tmp_path, TerminalPrompter(slave, prompts), username="cisco")
+        session = secured([XauthSucceeded(2, GW, "cisco")])
+        user = PtyTypist(master, prompts, [b"typed-1\n", b"typed-2\n"])
+        user.start()
+        assert renew(conn, session) == []
+        user.join(10)
+        assert session.provided == [("cisco", "typed-1"), ("cisco", "typed-2")]
+        assert prompts.getvalue().count("Password: ") == 2
+        assert "Re-authenticating user..." in stdout.getvalue()
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_renewal_with_a_saved_password_asks_nothing(tmp_path: Path) -> None:
+    typist = Typist([], io.StringIO())
+    conn, _, _ = connection(tmp_path, typist, username="cisco")
+    conn.options.profile = replace(
+        conn.options.profile, save_user_password=True, user_password="saved-pw"
+    )
+    session = secured([XauthSucceeded(2, GW, "cisco")])
+    assert renew(conn, session) == []
+    assert typist.asked == [] and session.provided == [("cisco", "saved-pw")] * 2
+
+
+def test_renewal_refused_ends_the_connection(tmp_path: Path) -> None:
+    lines = LinesPrompter(["old-pw", "other-pw"], io.StringIO())
+    conn, stdout, _ = connection(tmp_path, lines, username="cisco")
+    session = secured(
+        [XauthFailed(2, GW, None, "cisco"), AGAIN_RENEWED],
+        [XauthFailed(2, GW, 0, "cisco", "the gateway refused the login")],
+    )
+    failure = renew(conn, session)
+    assert failure[:2] == [
+        "Secure VPN Connection terminated by Peer.",
+        "Reason 413: User authentication failed.",
+    ]
+    # the kept password first, then the next line once the gateway refused it
+    assert session.provided == [("cisco", "old-pw"), ("cisco", "old-pw"), ("cisco", "other-pw")]
+    assert "User authentication failed. Enter the user name" in stdout.getvalue()

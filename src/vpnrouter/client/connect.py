@@ -20,6 +20,14 @@ The flow, as the Cisco VPN Client 4.x shows it:
 
 While connected the engine does DPD, rekeying and NAT keepalives; ``vpnclient status`` and
 ``vpnclient disconnect`` talk to the control socket (:mod:`vpnrouter.client.control`).
+
+Before the phase-1 lifetime ends the engine re-authenticates (aggressive mode and XAuth again;
+the address, routes and IPsec SAs stay): "Re-authenticating user...". As the Cisco client
+asks again unless the password was saved, a password typed on the terminal is asked for
+again there (if there still is a terminal); one from ``--password-stdin``, or with no
+terminal left, is the one kept in memory for this run (never written, never logged). Once
+the gateway accepts it: "Your link is now secure." again; if it refuses it, the connection
+ends as a refused login would.
 Ctrl-C, SIGTERM or ``disconnect`` send the Delete notifications and restore routes and DNS.
 
 Exit status: 0 disconnected by the user once the link was secure; 1 the connection failed,
@@ -50,7 +58,7 @@ from vpnrouter.client.netconf import (
     tunnel_routes,
 )
 from vpnrouter.client.profiles import Profile
-from vpnrouter.client.prompt import LinesPrompter, Prompter, PromptError
+from vpnrouter.client.prompt import LinesPrompter, Prompter, PromptError, TerminalPrompter
 from vpnrouter.client.session import (
     DEFAULT_TUN,
     ClientEvent,
@@ -63,6 +71,7 @@ from vpnrouter.ike.events import (
     ChildSaDown,
     ChildSaUp,
     IkeSaDown,
+    IkeSaUp,
     LogFacility,
     ModeConfigReceived,
     NegotiationFailed,
@@ -71,6 +80,7 @@ from vpnrouter.ike.events import (
     XauthSucceeded,
 )
 from vpnrouter.ike.exchanges.mode_config import client_selectors
+from vpnrouter.ike.policy import IOS_DEFAULT_LIFETIME
 from vpnrouter.router.control import ControlError, ControlServer
 from vpnrouter.router.ioslog import IosLogger
 from vpnrouter.wire.constants import NotifyType
@@ -117,6 +127,7 @@ class Options:
     apply_dns: bool = True
     resolv_conf: Path = Path("/etc/resolv.conf")
     debug: frozenset[LogFacility] = frozenset()
+    ike_lifetime: int = IOS_DEFAULT_LIFETIME
 
 
 class Connection:
@@ -140,6 +151,11 @@ class Connection:
         self._negotiating_shown = False
         self._xauth_rounds = 0
         self._refused = False
+        self._renewing = False  # a re-authentication is under way
+        # The password given this run and whether it was typed on the terminal: kept in
+        # memory only, for re-authentication (never written, never logged).
+        self._password: str | None = None
+        self._typed = False
 
     # -- output -------------------------------------------------------------------------------
     def say(self, *lines: str) -> None:
@@ -206,6 +222,7 @@ class Connection:
             dh_group=options.profile.dh_group,
             peer_timeout=options.profile.peer_timeout,
             tun_name=options.tun_name,
+            lifetime=options.ike_lifetime,
         )
         logger = self._logger()
         session = ClientSession(
@@ -367,8 +384,45 @@ class Connection:
                 if answer is None:
                     return
                 password = answer
+                self._typed = isinstance(self.options.prompter, TerminalPrompter)
+            self._password = password
         self.say(messages.AUTHENTICATING)
         self._session().provide_xauth(username, password)
+
+    async def _reanswer_xauth(self, event: XauthRequested) -> None:
+        """XAuth on the re-authenticating phase 1: the same user; the password asked for
+        again if it was typed on a terminal that is still there (or the gateway refused
+        it), else the one kept from this run."""
+        if self._xauth_rounds == 0:
+            self.say(messages.REAUTHENTICATING)
+            self.state = "re-authenticating"
+        retry = self._refused
+        if event.message:
+            self.say(event.message.strip())
+        elif retry:
+            self.say(messages.USER_RETRY)
+        self._refused = False
+        self._xauth_rounds += 1
+        password = self._password or ""
+        needs_secret = any(f in SECRET_FIELDS or f == SECRET_FIELDS_ANSWER for f in event.fields)
+        if needs_secret and (retry or self._password is None or self._ask_again()):
+            secret = next((f for f in event.fields if f in SECRET_FIELDS), "")
+            answer = await self._ask(f"{SECRET_FIELDS.get(secret, 'Answer')}: ", secret=True)
+            if answer is None:
+                return
+            password = self._password = answer
+        self.say(messages.AUTHENTICATING)
+        self._session().provide_xauth(self.username or "", password)
+
+    def _ask_again(self) -> bool:
+        """The Cisco client asks again unless the password was saved: here, when it was
+        typed on the terminal and there still is one."""
+        prompter = self.options.prompter
+        return (
+            self._typed
+            and isinstance(prompter, TerminalPrompter)
+            and TerminalPrompter.available(prompter.fd)
+        )
 
     async def _username(self, event: XauthRequested) -> str | None:
         if "username" not in event.fields:
@@ -492,8 +546,21 @@ class Connection:
         session = self._session()
         while True:
             event = await session.next_event()
-            if isinstance(event, XauthRequested):
-                await self._answer_xauth(event)  # a gateway re-authenticating its users
+            if isinstance(event, IkeSaUp) and event.replaces is not None:
+                self._renewing, self._xauth_rounds = True, 0
+            elif isinstance(event, XauthRequested):
+                if self._renewing and event.conn_id == session.conn_id:
+                    await self._reanswer_xauth(event)
+                else:
+                    await self._answer_xauth(event)  # a gateway re-authenticating its users
+            elif isinstance(event, XauthFailed):
+                if event.attempts_left == 0:
+                    raise ConnectFailed(messages.user_refused(event.username or self.username))
+                self._refused = True
+            elif isinstance(event, XauthSucceeded) and self._renewing:
+                self._renewing = False
+                self.state = "connected"
+                self.say(messages.SECURE)
             elif isinstance(event, ChildSaDown) and not session.pairs:
                 raise ConnectFailed(self._lost(event.reason, ipsec=True))
             elif isinstance(event, IkeSaDown) and event.conn_id == session.conn_id:

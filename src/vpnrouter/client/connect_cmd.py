@@ -30,8 +30,11 @@ from vpnrouter.client.connect import (
 from vpnrouter.client.profiles import AUTH_GROUP, TUNNEL_TCP, Profile, ProfileError, ProfileStore
 from vpnrouter.client.prompt import LinesPrompter, Prompter, PromptError, TerminalPrompter
 from vpnrouter.client.session import DEFAULT_TUN
+from vpnrouter.ike.policy import IOS_DEFAULT_LIFETIME
 from vpnrouter.router.control import socket_in_use
 from vpnrouter.router.ioslog import DEBUG_WORDS, parse_debug
+
+MIN_LIFETIME = 60  # seconds: what IOS accepts as "lifetime" in an ISAKMP policy
 
 
 def register(subparsers: Any) -> None:
@@ -61,6 +64,15 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--tun", default=DEFAULT_TUN, help=f"TUN device (default {DEFAULT_TUN})")
     parser.add_argument(
+        "--ike-lifetime",
+        type=_lifetime,
+        default=IOS_DEFAULT_LIFETIME,
+        metavar="SECONDS",
+        help=f"phase-1 (ISAKMP SA) lifetime to propose, {MIN_LIFETIME}-{IOS_DEFAULT_LIFETIME}"
+        f" (default {IOS_DEFAULT_LIFETIME}; the gateway may shorten it); the client"
+        " re-authenticates before it ends",
+    )
+    parser.add_argument(
         "--debug",
         action="append",
         default=[],
@@ -69,6 +81,18 @@ def register(subparsers: Any) -> None:
         "(key material only with 'secrets')",
     )
     parser.set_defaults(func=run_connect)
+
+
+def _lifetime(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not MIN_LIFETIME <= value <= IOS_DEFAULT_LIFETIME:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: seconds from {MIN_LIFETIME} to {IOS_DEFAULT_LIFETIME}"
+        )
+    return value
 
 
 def run_connect(args: argparse.Namespace) -> int:
@@ -139,6 +163,7 @@ def _options(args: argparse.Namespace) -> Options:
         tun_name=args.tun,
         apply_dns=not args.no_dns,
         debug=debug,
+        ike_lifetime=args.ike_lifetime,
     )
 
 

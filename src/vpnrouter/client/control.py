@@ -196,6 +196,9 @@ def build_status(facts: ConnectionFacts, session: ClientSession | None) -> dict[
             "dh_group": algorithms.group,
             "lifetime": algorithms.lifetime,
             "nat_t": ike.nat_t,
+            "conn_id": ike.conn_id,
+            "cookies": f"{ike.icookie.hex()} {ike.rcookie.hex()}",
+            "reauthentications": session.reauthentications,
         }
     if config is not None:
         result.update(

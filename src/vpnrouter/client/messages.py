@@ -12,6 +12,7 @@ from typing import Final
 
 INITIALIZING: Final = "Initializing the connection..."
 AUTHENTICATING: Final = "Authenticating user..."
+REAUTHENTICATING: Final = "Re-authenticating user..."
 NEGOTIATING: Final = "Negotiating security profiles..."
 SECURE: Final = "Your link is now secure."
 USER_RETRY: Final = "User authentication failed. Enter the user name and password again."

@@ -13,6 +13,9 @@ What flows where (the same plumbing as the router, :mod:`vpnrouter.netio.ikelink
 - ``ChildSaUp`` installs the ESP pair in the data plane (bound to the negotiated selectors,
   UDP-encapsulated when NAT-T was agreed); a rekeyed pair takes over the traffic and the old
   one stays until its ``ChildSaDown``. Counters of removed SAs are kept for the statistics.
+- Re-authentication (the engine's client half renews phase 1 before it expires): the
+  ``IkeSaUp`` that ``replaces`` our ISAKMP SA makes the new one the connection's
+  (``conn_id``, ``ike``); the old one's ``IkeSaDown`` is then no longer ours.
 - Every other engine event is queued for the connect flow (:mod:`vpnrouter.client.connect`),
   which drives the user interface. :class:`GroupKeyRefused` is added to them when the
   gateway's aggressive mode answer does not verify with our group key.
@@ -44,7 +47,7 @@ from vpnrouter.ike.events import (
     ModeConfigReceived,
     NegotiationFailed,
 )
-from vpnrouter.ike.policy import DpdPolicy, IkePolicy, RetransmitPolicy
+from vpnrouter.ike.policy import IOS_DEFAULT_LIFETIME, DpdPolicy, IkePolicy, RetransmitPolicy
 from vpnrouter.ike.snapshots import IsakmpSaSnapshot
 from vpnrouter.netio.events import DataplaneEvent, IkeDatagram, SaLifetime
 from vpnrouter.netio.ikelink import EngineLink, esp_pair
@@ -108,6 +111,7 @@ class SessionSettings:
     peer_timeout: int = DEFAULT_PEER_TIMEOUT
     tun_name: str = DEFAULT_TUN
     tun_mtu: int = 1500
+    lifetime: int = IOS_DEFAULT_LIFETIME  # phase 1, proposed; re-authenticated before its end
 
 
 @dataclass
@@ -162,6 +166,7 @@ class ClientSession:
         self.ended = asyncio.Event()  # the ISAKMP SA failed or went down
         self.conn_id: int | None = None
         self.ike: IkeSaUp | None = None
+        self.reauthentications = 0  # phase 1 renewed this many times
         self.config: ModeConfigReceived | None = None
         self.pairs: dict[int, ChildSaUp] = {}  # inbound SPI -> the pair's event
         self.totals = Totals()
@@ -255,6 +260,7 @@ class ClientSession:
             self.now(),
             nat_t=settings.nat_t,
             dh_group=settings.dh_group,
+            lifetime=settings.lifetime,
             local=str(settings.local),
         )
         self.link.service()
@@ -266,10 +272,11 @@ class ClientSession:
         return answered
 
     def disconnect(self) -> bool:
-        """Delete the IPsec SAs and the ISAKMP SA, telling the gateway (sent at once)."""
+        """Delete the IPsec SAs and the ISAKMP SA(s: one being re-authenticated too), telling
+        the gateway (sent at once)."""
         if self._engine is None:
             return False
-        count = self._engine.disconnect(self.now(), conn_id=self.conn_id)
+        count = self._engine.disconnect(self.now())
         self.link.service(schedule=False)
         self.link.cancel_timer()
         return count > 0
@@ -333,19 +340,28 @@ class ClientSession:
             self._child_up(event)
         elif isinstance(event, ChildSaDown):
             self._child_down(event)
-        elif isinstance(event, IkeSaUp) and event.conn_id == self.conn_id:
-            self.ike = event
+        elif isinstance(event, IkeSaUp):
+            self._ike_up(event)
         elif isinstance(event, ModeConfigReceived):
             self.config = event
         elif self._ends(event):
             self.ended.set()
         self._queue(event)
 
+    def _ike_up(self, event: IkeSaUp) -> None:
+        """Our phase 1, or the one re-authenticating it: from now on the connection's."""
+        if event.replaces is not None and event.replaces == self.conn_id:
+            self.conn_id = event.conn_id
+            self.reauthentications += 1
+        if event.conn_id == self.conn_id:
+            self.ike = event
+
     def _ends(self, event: Event) -> bool:
-        """Our ISAKMP SA went down, or phase 1 failed: the connection is over."""
+        """Our ISAKMP SA went down, or phase 1 failed before there was one: the connection
+        is over (a failed re-authentication leaves the old SA serving until its end)."""
         if isinstance(event, IkeSaDown):
             return event.conn_id == self.conn_id
-        return isinstance(event, NegotiationFailed) and event.phase == 1
+        return isinstance(event, NegotiationFailed) and event.phase == 1 and self.ike is None
 
     def _queue(self, event: ClientEvent) -> None:
         try:
