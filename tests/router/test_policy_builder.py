@@ -208,3 +208,20 @@ def test_undefined_map_and_acl() -> None:
     config = parse(text.replace("crypto map m\n", "crypto map other\n")).config
     with pytest.raises(PolicyBuildError, match="not defined"):
         build(config)
+
+
+def test_hostname_keys_reach_the_engine() -> None:
+    text = (
+        (SEED / "vpn2611.cfg")
+        .read_text()
+        .replace(
+            "crypto isakmp key cisco123 address 172.18.124.199 no-xauth",
+            "crypto isakmp key cisco123 address 172.18.124.199 no-xauth\n"
+            "crypto isakmp key fqdn-Key hostname vpn.example.net no-xauth",
+        )
+    )
+    policy = build(parse_strict(text)).ike_policy
+    assert policy.hostname_keys == (ike.HostnameKey("fqdn-Key", "vpn.example.net", True),)
+    assert policy.find_hostname_key("VPN.example.net.") == policy.hostname_keys[0]
+    assert policy.find_hostname_key("example.net") is None
+    assert "fqdn-Key" not in repr(policy.hostname_keys)

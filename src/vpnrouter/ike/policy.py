@@ -90,6 +90,25 @@ class PreSharedKey:
 
 
 @dataclass(frozen=True)
+class HostnameKey:
+    """``crypto isakmp key <key> hostname <name> [no-xauth]``: the key of a peer that
+    identifies itself with ID_FQDN ``name`` (RFC 2407 section 4.6.2.1), which it can do only
+    where the identity arrives before the key is needed: aggressive mode."""
+
+    key: str = field(repr=False)
+    hostname: str
+    no_xauth: bool = False
+
+    @property
+    def secret(self) -> bytes:
+        return self.key.encode()
+
+    def matches(self, fqdn: str) -> bool:
+        """DNS names compare without regard to case (RFC 4343), a final dot or not."""
+        return self.hostname.rstrip(".").lower() == fqdn.rstrip(".").lower()
+
+
+@dataclass(frozen=True)
 class TrafficSelector:
     """One ``permit`` line of a crypto ACL, seen from this router.
 
@@ -301,6 +320,7 @@ class IkePolicy:
     dpd: DpdPolicy | None = None  # "crypto isakmp keepalive"; None: only answer R-U-THERE
     xauth_attempts: int = 3  # XAuth tries a client gets before its SA is deleted
     application_version: str = "Cisco IOS Software (vpnrouter)"  # Mode Config answer
+    hostname_keys: tuple[HostnameKey, ...] = ()  # aggressive mode peers with an ID_FQDN
 
     def policies_by_priority(self) -> tuple[IsakmpPolicy, ...]:
         """Configured policies, lowest priority number first (IOS order)."""
@@ -319,6 +339,10 @@ class IkePolicy:
             ):
                 best = psk
         return best
+
+    def find_hostname_key(self, fqdn: str) -> HostnameKey | None:
+        """``crypto isakmp key ... hostname`` lookup by the peer's ID_FQDN."""
+        return next((k for k in self.hostname_keys if k.matches(fqdn)), None)
 
     def find_group(self, name: str) -> ClientGroup | None:
         """The client group whose name is ``name`` (IOS group names are case-sensitive)."""

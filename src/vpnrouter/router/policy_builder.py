@@ -4,7 +4,8 @@ The configuration model (``vpnrouter.config``) has every IOS default resolved; t
 only translates:
 
 - ``crypto isakmp policy`` -> :class:`vpnrouter.ike.policy.IsakmpPolicy`,
-- ``crypto isakmp key`` -> :class:`~vpnrouter.ike.policy.PreSharedKey`,
+- ``crypto isakmp key`` -> :class:`~vpnrouter.ike.policy.PreSharedKey` (by address) or
+  :class:`~vpnrouter.ike.policy.HostnameKey` (``hostname NAME``),
 - ``crypto ipsec transform-set`` -> :class:`~vpnrouter.ike.policy.TransformSet` (ESP only),
 - the crypto map applied to the crypto interface, with its dynamic-map entries ->
   :class:`~vpnrouter.ike.policy.CryptoMapEntry` (ACL lines -> ``TrafficSelector``),
@@ -86,6 +87,12 @@ class _Builder:
         return tuple(
             ike.PreSharedKey(key=k.key, address=k.network, no_xauth=k.no_xauth)
             for k in self.config.isakmp_keys
+        )
+
+    def hostname_keys(self) -> tuple[ike.HostnameKey, ...]:
+        return tuple(
+            ike.HostnameKey(key=k.key, hostname=k.hostname, no_xauth=k.no_xauth)
+            for k in self.config.isakmp_hostname_keys
         )
 
     def client_groups(self) -> tuple[ike.ClientGroup, ...]:
@@ -334,6 +341,7 @@ def build(config: cfg.RunningConfig) -> RouterPlan:
     policy = ike.IkePolicy(
         isakmp_policies=builder.isakmp_policies(),
         preshared_keys=builder.preshared_keys(),
+        hostname_keys=builder.hostname_keys(),
         crypto_maps=entries,
         ipsec_lifetime_seconds=config.ipsec_lifetime_seconds,
         ipsec_lifetime_kilobytes=config.ipsec_lifetime_kilobytes,

@@ -8,8 +8,10 @@
     HDR*, HASH_I [, N] [, VID] [, NAT-D, NAT-D]  -->        (AM3, on UDP 4500 after a float)
 
 The client's ID names its group (ID_KEY_ID, as the Cisco VPN Client and vpnc send it, or
-ID_FQDN / ID_USER_FQDN); the group's ``key`` is the pre-shared key. An ID_IPV4_ADDR peer is
-keyed by address like main mode (``crypto isakmp key ... address``). NAT-D travels in
+ID_FQDN / ID_USER_FQDN); the group's ``key`` is the pre-shared key. An ID_FQDN that names no
+group is looked up in the hostname keys (``crypto isakmp key ... hostname``, a LAN-to-LAN peer
+with ``crypto isakmp identity hostname``). An ID_IPV4_ADDR peer is keyed by address like main
+mode (``crypto isakmp key ... address``). NAT-D travels in
 messages 2 and 3 (RFC 3947 section 3.2); both sides hash the ports of messages 1 and 2, so
 the responder detects NAT from message 3 before following a float.
 
@@ -87,6 +89,8 @@ def _identify(ctx: Context, sa: IkeSa, ident: IdPayload) -> None:
     sa.peer_id = name
     if ident.id_type in GROUP_IDS:
         group = ctx.policy.find_group(name)
+        if group is None and ident.id_type == IdType.FQDN and _hostname_key(ctx, sa, name):
+            return
         if group is None:
             ctx.isakmp(f"{sa.tag}: No pre-shared key with {name}! (no such client group)")
             raise ProtocolError(
@@ -108,6 +112,18 @@ def _identify(ctx: Context, sa: IkeSa, ident: IdPayload) -> None:
     ctx.isakmp(f"{sa.tag}: found peer pre-shared key matching {sa.peer}")
     sa.psk = psk.secret
     sa.xauth_exempt = psk.no_xauth
+
+
+def _hostname_key(ctx: Context, sa: IkeSa, fqdn: str) -> bool:
+    """An ID_FQDN that names no client group: ``crypto isakmp key ... hostname`` (LAN-to-LAN
+    in aggressive mode; like an address key, no client group and ``no-xauth`` honoured)."""
+    psk = ctx.policy.find_hostname_key(fqdn)
+    if psk is None:
+        return False
+    ctx.isakmp(f"{sa.tag}: found peer pre-shared key matching hostname {fqdn}")
+    sa.psk = psk.secret
+    sa.xauth_exempt = psk.no_xauth
+    return True
 
 
 # RFC 2409 section 5: identify, choose one transform (IOS order), answer with HASH_R.
