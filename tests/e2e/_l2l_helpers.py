@@ -159,6 +159,16 @@ def vpnrouter_status_text(router: RouterProc) -> str:
     return proc.stdout
 
 
+def shell(router: RouterProc, *commands: str, as_json: bool = False) -> str:
+    """``vpnrouter exec SOCKET COMMAND...`` (privileged, as the operator runs it)."""
+    argv = [sys.executable, "-m", "vpnrouter", "exec", str(router.socket), *commands]
+    if as_json:
+        argv.append("--json")
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return proc.stdout
+
+
 def tcp_transfer(
     lab: SeedLab, src: str, dst: str, dst_addr: str, *, size: int = TRANSFER_BYTES, seed: int = 7
 ) -> None:

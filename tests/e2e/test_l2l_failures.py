@@ -4,7 +4,8 @@ Each case is asserted by our log line (IOS wording), our ``status`` and the peer
 (strongSwan's log or SAs, or the capture when the peer is silent):
 
 - wrong pre-shared key, both directions;
-- no common ISAKMP policy (NO-PROPOSAL-CHOSEN), both directions;
+- no common ISAKMP policy (NO-PROPOSAL-CHOSEN), both directions (when we initiate, the
+  refusal of main mode 1 ends the negotiation at once, as on IOS);
 - no common transform set (NO-PROPOSAL-CHOSEN in quick mode), both directions;
 - proxy identities that do not match the crypto ACL (INVALID-ID-INFORMATION), both directions
   (our side runs vpn3640.cfg here: vpn2611.cfg's dynamic map accepts any proxies, as on IOS);
@@ -16,7 +17,9 @@ Each case is asserted by our log line (IOS wording), our ``status`` and the peer
 from __future__ import annotations
 
 import dataclasses
+import re
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +28,7 @@ from _l2l_helpers import (
     VPN2611_CFG,
     VPN3640_CFG,
     RouterProc,
+    shell,
     spis_match,
     start_router,
     tcp_transfer,
@@ -39,6 +43,7 @@ pytestmark = pytest.mark.netns
 
 PEER = VPN3640.outside_ip
 NO_TUNNEL_DEADLINE = 2.0
+RETRANSMIT_WINDOW = 5.0  # well past our first phase-1 retransmission (2 s after message 1)
 
 
 def charon_log(peer: Charon) -> str:
@@ -140,15 +145,45 @@ def test_no_common_isakmp_policy_peer_initiates(
 
 
 def test_no_common_isakmp_policy_we_initiate(
-    topology: Topology, seed_lab: SeedLab, strongswan: Any
+    topology: Topology, seed_lab: SeedLab, strongswan: Any, capture: Any
 ) -> None:
+    """strongSwan refuses our main mode 1 with an unprotected NO-PROPOSAL-CHOSEN: as on IOS
+    the negotiation ends at once instead of retransmitting message 1 for a minute."""
     ours, peer, _ = setup(topology, seed_lab, strongswan, ike_proposals=("aes128-sha1-modp1024",))
+    tap = capture(seed_lab, OUTSIDE, name="refused")
     assert not seed_lab.ping("host1", VPN3640.host_addr, count=1, deadline=NO_TUNNEL_DEADLINE)
     wait_charon_log(peer, "no proposal found")
-    ours.wait_log(rf"processing NOTIFY NO_PROPOSAL_CHOSEN protocol 1 from {PEER}")
-    (row,) = ours.isakmp()
-    assert row["state"] == "MM_NO_STATE"
-    assert ours.ipsec() == [] and no_established(peer)
+    ours.wait_log(
+        r"ISAKMP \(0:1\): processing NOTIFY NO_PROPOSAL_CHOSEN protocol 1 spi 0, message ID = "
+    )
+    ours.wait_log(
+        r'ISAKMP \(0:1\): deleting SA reason "Informational \(in\) state 1" state \(I\)'
+        rf" MM_NO_STATE \(peer {PEER}\)"
+    )
+    ours.wait_log(
+        rf"%CRYPTO-5-IKMP_NEGOTIATION_FAILED: phase 1 with {PEER} failed: Informational \(in\)"
+        r" state 1, notify NO_PROPOSAL_CHOSEN"
+    )
+    assert ours.isakmp() == [] and ours.ipsec() == [] and no_established(peer)
+    # the failed SA stays visible in its last state
+    (failed,) = ours.status()["isakmp"]
+    assert (failed["status"], failed["state"]) == ("FAILED", "MM_NO_STATE")
+    show = shell(ours, "show crypto isakmp sa")  # dst (the responder), src, state
+    assert re.search(rf"^{PEER} +{VPN2611.outside_ip} +MM_NO_STATE ", show, re.M), show
+    diagnosis = shell(ours, f"show crypto isakmp diagnose {PEER}")
+    assert (
+        f"Peer {PEER} refused all of our ISAKMP proposals (NO_PROPOSAL_CHOSEN): we offered"
+        " policies 3 and 10 (3DES/SHA/pre-share/group 2, DES/MD5/pre-share/group 1) and it"
+        " accepts none of them." in diagnosis
+    ), diagnosis
+    assert re.search(r"^ +\d+  crypto isakmp policy 3$", diagnosis, re.M), diagnosis
+    assert re.search(r"^ +\d+  crypto isakmp policy 10$", diagnosis, re.M), diagnosis
+    # past the first retransmission interval (2 s) nothing more went out: main mode 1 once
+    # (twice at most, had strongSwan's answer crossed a retransmission)
+    time.sleep(RETRANSMIT_WINDOW)
+    tap.stop()
+    from_us = [p for p in tap.packets() if p.kind == "isakmp" and p.src == VPN2611.outside_ip]
+    assert 1 <= len(from_us) <= 2, str(tap.summary())
 
 
 # -- no common transform set -------------------------------------------------------------------

@@ -13,14 +13,12 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _l2l_helpers import VPN2611_CFG, VPN3640_CFG, RouterProc, start_router, wait_until
+from _l2l_helpers import VPN2611_CFG, VPN3640_CFG, RouterProc, shell, start_router, wait_until
 
 from vpnrouter.cli.shell.grammar import ENABLE
 from vpnrouter.cli.shell.interactive import Monitor
@@ -33,16 +31,6 @@ pytestmark = pytest.mark.netns
 
 H1, H2 = VPN2611.host_addr, VPN3640.host_addr
 P2611, P3640 = VPN2611.outside_ip, VPN3640.outside_ip
-
-
-def shell(router: RouterProc, *commands: str, as_json: bool = False) -> str:
-    """``vpnrouter exec SOCKET COMMAND...`` (privileged, as the operator runs it)."""
-    argv = [sys.executable, "-m", "vpnrouter", "exec", str(router.socket), *commands]
-    if as_json:
-        argv.append("--json")
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=30, check=False)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return proc.stdout
 
 
 def flows(router: RouterProc) -> list[dict[str, Any]]:
@@ -156,8 +144,8 @@ def test_broken_peer_configs_are_diagnosed(topology: Topology, seed_factory: Any
     assert f"{P2611}  {P3640}  MM_NO_STATE" in shell(r2611, "show crypto isakmp sa")
     theirs = shell(r3640, f"show crypto isakmp diagnose {P2611}")
     assert (
-        "Peer 172.18.124.159 refused our phase 1 proposal (NO_PROPOSAL_CHOSEN): we offered"
-        " policy 10 (AES-256/SHA/group 14) and it accepts none of them" in theirs
+        "Peer 172.18.124.159 refused all of our ISAKMP proposals (NO_PROPOSAL_CHOSEN): we"
+        " offered policy 10 (AES-256/SHA/pre-share/group 14) and it accepts none of them" in theirs
     )
     assert "    22  crypto isakmp policy 10" in theirs
     assert r3640.stop() == 0

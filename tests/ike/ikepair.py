@@ -194,3 +194,10 @@ class Pair:
         self.now = end
         self.a.drain()
         self.b.drain()
+
+
+def start(pair: Pair) -> None:
+    """Interesting traffic at vpn2611 (node ``a``) for its first crypto map entry; the
+    datagrams flow until none is left."""
+    assert pair.a.engine.initiate(pair.a.engine.policy.crypto_maps[0], FLOW_2611, pair.now)
+    pair.pump()

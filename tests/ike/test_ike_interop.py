@@ -4,7 +4,7 @@ answers, and strongSwan-style initial contact."""
 
 import struct
 
-from ikepair import FLOW_2611, VPN2611, Pair, seed_2611, seed_3640
+from ikepair import VPN2611, Pair, seed_2611, seed_3640, start
 
 from vpnrouter.ike.events import ChildSaUp, IkeSaUp
 from vpnrouter.ike.proposals import phase1_sa_payload
@@ -15,11 +15,6 @@ from vpnrouter.wire.message import decode_message, encode_message
 from vpnrouter.wire.payloads import KePayload, NotifyPayload, Payload, VendorIdPayload
 
 COMMIT = 0x02
-
-
-def start(pair: Pair) -> None:
-    assert pair.a.engine.initiate(pair.a.engine.policy.crypto_maps[0], FLOW_2611, pair.now)
-    pair.pump()
 
 
 def test_commit_bit_in_quick_mode_is_tolerated_and_confirmed() -> None:

@@ -230,7 +230,7 @@ def _handler(
         case ExchangeType.QUICK:
             return _quick(ctx, sa, header, data)
         case ExchangeType.INFORMATIONAL:
-            return _informational(ctx, sa, header, data, src)
+            return _informational(ctx, sa, header, data)
         case ExchangeType.AGGRESSIVE:
             return _aggressive(ctx, sa, header, data, src, local)
         case ExchangeType.TRANSACTION:
@@ -338,15 +338,13 @@ def _quick(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> Handler | No
     return None
 
 
-def _informational(
-    ctx: Context, sa: IkeSa, header: Header, data: bytes, src: tuple[str, int]
-) -> Handler:
+def _informational(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> Handler:
     if header.encrypted:
         return lambda: informational.receive_protected(ctx, sa, header, data)
 
     def plain() -> None:
         inbound = codec.decode_plain(header, data)
         rules.check(rules.Kind.INFO_PLAIN, inbound.payloads)
-        informational.receive_plain(ctx, sa, inbound.payloads, src[0])
+        informational.receive_plain(ctx, sa, header, inbound.payloads)
 
     return plain

@@ -33,6 +33,7 @@ from vpnrouter.router.diagnose_words import (
 from vpnrouter.wire.constants import NotifyType, name_of
 
 MAX_LISTED_OFFERS = 4
+FIRST_STATES = ("MM_NO_STATE", "AG_NO_STATE")  # we sent message 1, nothing valid came back
 KEY_TROUBLE = ("pre-shared key", "hash check", "did not decrypt", "group key")
 AUTH_NOTIFIES = frozenset({"INVALID_HASH_INFORMATION", "PAYLOAD_MALFORMED", "AUTHENTICATION_FAILED",
                            "INVALID_PAYLOAD_TYPE"})  # fmt: skip
@@ -134,6 +135,8 @@ def _phase1(refs: Refs, row: IsakmpSaSnapshot) -> Finding:
     notify = row.peer_notify
     if row.initiator and notify == "NO_PROPOSAL_CHOSEN":
         return _refused_our_policies(refs, row)
+    if row.initiator and notify and row.state in FIRST_STATES:
+        return _refused_message_1(refs, row, notify)
     if row.initiator and notify in AUTH_NOTIFIES:
         return _key_mismatch(refs, row, f"it answered {notify}")
     if row.initiator and row.state == "MM_NO_STATE":
@@ -175,13 +178,20 @@ def _no_common_policy(refs: Refs, row: IsakmpSaSnapshot) -> Finding:
 def _refused_our_policies(refs: Refs, row: IsakmpSaSnapshot) -> Finding:
     policies = refs.policies_by_priority(row.offered) or refs.pre_share_policies()
     numbers = join([str(p.priority) for p in policies])
-    suites = ", ".join(policy_suite(p) for p in policies)
+    suites = ", ".join(policy_suite(p, with_auth=True) for p in policies)
     text = (
-        f"peer {row.peer} refused our phase 1 proposal (NO_PROPOSAL_CHOSEN): we offered"
-        f" {plural(len(policies), 'policy', 'policies')} {numbers} ({suites}) and it accepts"
-        " none of them."
+        f"peer {row.peer} refused all of our ISAKMP proposals (NO_PROPOSAL_CHOSEN): we"
+        f" offered {plural(len(policies), 'policy', 'policies')} {numbers} ({suites}) and it"
+        " accepts none of them."
     )
     return Finding(text, tuple(refs.policy(p) for p in policies))
+
+
+def _refused_message_1(refs: Refs, row: IsakmpSaSnapshot, notify: str) -> Finding:
+    mode = "aggressive" if row.aggressive else "main"
+    text = f"peer {row.peer} answered our {mode} mode message 1 with {notify} ({row.failure})."
+    found = [refs.entry(e) for e in refs.entries_for(row.peer)]
+    return Finding(text, tuple(found + _key_refs(refs, row)))
 
 
 def _key_refs(refs: Refs, row: IsakmpSaSnapshot) -> list[ConfigRef]:

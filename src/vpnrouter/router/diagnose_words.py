@@ -1,7 +1,8 @@
 """Words and configuration references for ``show crypto isakmp diagnose``.
 
 - ``ike_suite(encryption, key_length, hash, auth, group)`` -> ``"AES-256/SHA/group 14"`` (the
-  authentication method only when it is not a pre-shared key);
+  authentication method only when it is not a pre-shared key, or ``with_auth``:
+  ``"AES-256/SHA/pre-share/group 14"``);
   ``esp_suite(transform, key_length, auth)`` -> ``"esp-aes 256 esp-sha-hmac"``;
   ``selector_text(selector)`` -> ``"10.10.10.0/24 <-> 10.10.20.0/24"``; ``join([...])`` ->
   ``"3, 5 and 10"``.
@@ -43,7 +44,13 @@ _HASH = {
     names.HASH_SHA384: "SHA-384",
     names.HASH_SHA512: "SHA-512",
 }
-_AUTH = {names.AUTH_RSA_SIG: "rsa-sig", 2: "dss-sig", 4: "rsa-encr", 5: "rsa-encr-rev"}
+_AUTH = {
+    names.AUTH_PSK: "pre-share",
+    names.AUTH_RSA_SIG: "rsa-sig",
+    2: "dss-sig",
+    4: "rsa-encr",
+    5: "rsa-encr-rev",
+}
 _ESP_ENCR = {number: word for word, number in names.ESP_ENCRYPTION.items()}
 _ESP_AUTH = {number: word for word, number in names.ESP_AUTH.items()}
 
@@ -65,23 +72,25 @@ def ike_suite(
     hash_id: int | None,
     auth: int | None,
     group: int | None,
+    *,
+    with_auth: bool = False,
 ) -> str:
     cipher = _ENCR.get(encryption, f"cipher {encryption}") if encryption is not None else "?"
     if key_length is not None:
         cipher += f"-{key_length}"
     words = [cipher, _HASH.get(hash_id, f"hash {hash_id}") if hash_id is not None else "?"]
-    if auth is not None and auth not in (names.AUTH_PSK, AUTH_XAUTH_INIT_PSK):
+    if auth is not None and (with_auth or auth not in (names.AUTH_PSK, AUTH_XAUTH_INIT_PSK)):
         words.append(_AUTH.get(auth, f"auth {auth}"))
     words.append(f"group {group}" if group is not None else "no group")
     return "/".join(words)
 
 
-def policy_suite(policy: IsakmpPolicy) -> str:
+def policy_suite(policy: IsakmpPolicy, *, with_auth: bool = False) -> str:
     key_length = policy.key_length if policy.encryption == names.ENCR_AES else None
     if policy.encryption == names.ENCR_AES and key_length is None:
         key_length = 128
     return ike_suite(policy.encryption, key_length, policy.hash, policy.authentication,
-                     policy.group)  # fmt: skip
+                     policy.group, with_auth=with_auth)  # fmt: skip
 
 
 def esp_suite(transform: int | None, key_length: int | None, auth: int | None) -> str:

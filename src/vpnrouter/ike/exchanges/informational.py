@@ -4,7 +4,8 @@ Once phase-1 keys exist every notify or delete we send is protected:
 ``HDR*, HASH(1), N/D`` with HASH(1) = prf(SKEYID_a, M-ID | N/D) and a fresh message ID whose IV
 is hash(last phase-1 block | M-ID). Before that (e.g. NO-PROPOSAL-CHOSEN for main mode
 message 1) the notify goes in the clear. Received protected messages act only after HASH(1)
-verified; unprotected ones are logged and change nothing (DESIGN.md principle 2).
+verified; unprotected ones are logged and change nothing (DESIGN.md principle 2), with one
+exception: an error notify answering our message 1 (see :func:`refuses_message_1`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from vpnrouter.ike import codec, lifecycle, liveness, rules
 from vpnrouter.ike.context import Context
 from vpnrouter.ike.errors import AuthenticationError
 from vpnrouter.ike.manager import signed_mid
-from vpnrouter.ike.sa import ZERO_COOKIE, ChildSa, IkeSa
+from vpnrouter.ike.sa import AWAITING_RCOOKIE, ZERO_COOKIE, ChildSa, IkeSa
 from vpnrouter.wire.constants import ExchangeType, NotifyType, ProtocolId, name_of
 from vpnrouter.wire.errors import DecodeError
 from vpnrouter.wire.header import Header
@@ -26,6 +27,8 @@ from vpnrouter.wire.message import encode_payloads
 from vpnrouter.wire.payloads import DeletePayload, HashPayload, NotifyPayload, Payload
 
 ERROR_NOTIFY_LIMIT = 16384  # RFC 2408 3.14.1: types below this are errors
+DEFINED_ERROR_LIMIT = 8192  # RFC 2408 3.14.1: 1-8191 are the defined error types
+REFUSED_REASON = "Informational (in) state 1"  # IOS's reason for a refused message 1
 
 
 def notify_name(notify_type: int) -> str:
@@ -135,20 +138,49 @@ def receive_protected(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> N
     liveness.heard(ctx, sa)  # after an R-U-THERE-ACK was matched against the open round
 
 
-def receive_plain(ctx: Context, sa: IkeSa | None, payloads: Sequence[Payload], peer: str) -> None:
-    """Unauthenticated notifies/deletes: logged, remembered for diagnostics, never acted on."""
-    tag = sa.tag if sa is not None else "ISAKMP (0:0)"
+def receive_plain(ctx: Context, sa: IkeSa, header: Header, payloads: Sequence[Payload]) -> None:
+    """Unauthenticated notifies/deletes: logged, remembered for diagnostics, never acted on,
+    except an error notify that refuses our message 1 (:func:`refuses_message_1`)."""
+    for payload in payloads:
+        if isinstance(payload, NotifyPayload) and refuses_message_1(sa, payload):
+            _refused(ctx, sa, header, payload)
+            return
     for payload in payloads:
         if isinstance(payload, NotifyPayload):
             name = notify_name(payload.notify_type)
             ctx.isakmp(
-                f"{tag}: processing NOTIFY {name} protocol {payload.protocol_id} from {peer} "
-                f"(unprotected, ignored)"
+                f"{sa.tag}: processing NOTIFY {name} protocol {payload.protocol_id} from "
+                f"{sa.peer} (unprotected, ignored)"
             )
-            if sa is not None and payload.notify_type < ERROR_NOTIFY_LIMIT:
+            if payload.notify_type < ERROR_NOTIFY_LIMIT:
                 sa.peer_notify = payload.notify_type
         elif isinstance(payload, DeletePayload):
-            ctx.isakmp(f"{tag}: unprotected DELETE from {peer} ignored")
+            ctx.isakmp(f"{sa.tag}: unprotected DELETE from {sa.peer} ignored")
+
+
+# RFC 2408 3.14 and 3.14.1: before any keys exist a notify cannot be authenticated, yet the
+# peer may only refuse our first message in the clear. IOS and strongSwan end the
+# negotiation on it: we initiated, still wait for message 2, and the notify is an error
+# about our cookie (the message's header found this SA by our initiator cookie; an SPI, when
+# the notify carries one, must start with it). Anything later must be protected.
+def refuses_message_1(sa: IkeSa, payload: NotifyPayload) -> bool:
+    if not sa.initiator or sa.state not in AWAITING_RCOOKIE:
+        return False
+    if not 0 < payload.notify_type < DEFINED_ERROR_LIMIT:
+        return False
+    if payload.protocol_id != ProtocolId.ISAKMP:
+        return False
+    return not payload.spi or payload.spi[:8] == sa.icookie
+
+
+def _refused(ctx: Context, sa: IkeSa, header: Header, payload: NotifyPayload) -> None:
+    spi = int.from_bytes(payload.spi, "big") if len(payload.spi) == 4 else 0  # IOS: ISAKMP 0
+    ctx.isakmp(
+        f"{sa.tag}: processing NOTIFY {notify_name(payload.notify_type)} protocol "
+        f"{payload.protocol_id} spi {spi}, message ID = {signed_mid(header.message_id)}"
+    )
+    sa.peer_notify = payload.notify_type
+    lifecycle.drop_ike(ctx, sa, REFUSED_REASON, payload.notify_type)
 
 
 def _process_delete(ctx: Context, sa: IkeSa, payload: DeletePayload, mid: int) -> None:
