@@ -266,3 +266,22 @@ def test_malformed_no_commands_are_errors() -> None:
         (3, ErrorKind.INCOMPLETE),
         (4, ErrorKind.INCOMPLETE),
     ]
+
+
+def test_one_line_of_a_list_goes_in_its_named_sub_mode() -> None:
+    config = pasted(
+        "access-list 101 permit ip host 10.10.10.5 any",
+        "access-list 101 remark temporary",
+        "ip access-list extended 101",
+        " no permit ip host 10.10.10.5 any",
+        " no remark temporary",
+        " no deny ip any any",
+        "ip access-list extended NAMED",
+        " 20 deny ip host 10.0.0.1 any",
+        " no 10",
+        " no 99",
+    )
+    acl = config.acl("101")
+    assert acl is not None and [e.line for e in acl.entries] == [43]
+    named = config.acl("NAMED")
+    assert named is not None and [(e.action, e.line) for e in named.entries] == [("deny", 56)]

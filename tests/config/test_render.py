@@ -111,3 +111,15 @@ def test_sub_mode_lines_are_indented_by_one_space() -> None:
         "crypto map m 10\n set peer 10.0.0.1\ncrypto isakmp key k address 10.0.0.1\n"
     )
     assert "crypto map m 10 ipsec-isakmp\n set peer 10.0.0.1\n" in text
+
+
+def test_a_banner_holding_a_literal_caret_c_reads_back_the_same() -> None:
+    # delimiter "c" (the first character of "crypto"), text "rypto ^C\ndial-peer "
+    text = "banner crypto ^C\ndial-peer cor custom\n"
+    config = parse(text).config
+    rendered = render(config)
+    assert "banner motd #rypto ^C\ndial-peer #" in rendered
+    assert parse(rendered).config == config
+    group = parse("crypto isakmp client configuration group g\n banner x ^C y x\n").config
+    assert " banner # ^C y #" in render(group)
+    assert parse(render(group)).config == group

@@ -118,6 +118,17 @@ class BannerMode:
         return True
 
 
+_SPARE_DELIMITERS = "#%&$~|@+="
+
+
+def banner_delimiter(text: str) -> str:
+    """``^C``, as ``show running-config`` prints banners, unless the text itself holds a
+    ``^C``: then a character the text lacks, so that the banner reads back the same."""
+    if "^C" not in text:
+        return "^C"
+    return next((c for c in _SPARE_DELIMITERS if c not in text), "\x03")
+
+
 def start_banner(
     cur: Cursor, ctx: Context, finish: Callable[[str], None], after: Mode | None
 ) -> Mode | None:
@@ -136,4 +147,13 @@ def start_banner(
     return BannerMode(delimiter, text.rstrip(), ctx.line, finish, after)
 
 
-__all__ = ["BannerMode", "Context", "Line", "Mode", "OpaqueMode", "Reject", "start_banner"]
+__all__ = [
+    "BannerMode",
+    "Context",
+    "Line",
+    "Mode",
+    "OpaqueMode",
+    "Reject",
+    "banner_delimiter",
+    "start_banner",
+]

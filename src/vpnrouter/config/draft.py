@@ -12,6 +12,7 @@ in the order it was written.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Address
 
@@ -81,6 +82,17 @@ class AclDraft:
             self.sequences.append(sequence)
             entries.append(entry)
         self.acl = replace(self.acl, entries=tuple(entries))
+
+    def remove(self, which: Callable[[int, AclEntry | AclRemark], bool]) -> None:
+        """Drop the first entry ``which(sequence, entry)`` selects (none: nothing changes)."""
+        for index, (sequence, entry) in enumerate(
+            zip(self.sequences, self.acl.entries, strict=True)
+        ):
+            if which(sequence, entry):
+                del self.sequences[index]
+                entries = self.acl.entries[:index] + self.acl.entries[index + 1 :]
+                self.acl = replace(self.acl, entries=entries)
+                return
 
     def freeze(self) -> AccessList:
         order = sorted(range(len(self.sequences)), key=lambda i: self.sequences[i])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from vpnrouter.config import names
 from vpnrouter.config.context import Context, Mode
+from vpnrouter.config.draft import AclDraft
 from vpnrouter.config.lexer import Cursor, parse_int
 from vpnrouter.config.model_acl import (
     AclEntry,
@@ -57,7 +58,8 @@ def handle_ip_access_list(cur: Cursor, ctx: Context) -> Mode | None:
 
 
 class AclMode:
-    """``ip access-list`` sub-mode: ``[SEQ] permit|deny ...``, ``remark ...``."""
+    """``ip access-list`` sub-mode: ``[SEQ] permit|deny ...``, ``remark ...``, ``no SEQ``,
+    ``no permit|deny ...``."""
 
     def __init__(self, name: str) -> None:
         self.name = name
@@ -67,10 +69,26 @@ class AclMode:
             cur.done()
             return None
         draft = ctx.draft.acls[self.name]
+        if cur.try_keyword("no"):
+            _remove_entry(cur, ctx, draft)
+            return self
         sequence = cur.try_integer(1, 2147483647)
         entry = parse_entry(cur, ctx, draft.acl.standard)
         draft.add(entry, sequence)
         return self
+
+
+def _remove_entry(cur: Cursor, ctx: Context, draft: AclDraft) -> None:
+    """``no SEQ`` or ``no permit|deny|remark ...``: one entry of a named list, or of a
+    numbered one edited as ``ip access-list extended 101`` (the IOS way to take one line out
+    of a numbered list); an entry that is not there is silently ignored."""
+    sequence = cur.try_integer(1, 2147483647)
+    if sequence is not None:
+        cur.done()
+        draft.remove(lambda seq, _: seq == sequence)
+        return
+    entry = parse_entry(cur, ctx, draft.acl.standard)
+    draft.remove(lambda _, existing: existing == entry)
 
 
 def parse_entry(cur: Cursor, ctx: Context, standard: bool) -> AclEntry | AclRemark:

@@ -11,7 +11,13 @@ from collections.abc import Callable
 from ipaddress import IPv4Network
 
 from vpnrouter.config import parse_no, type7, vocabulary
-from vpnrouter.config.context import Context, Mode, keep_unmodeled, start_banner
+from vpnrouter.config.context import (
+    Context,
+    Mode,
+    banner_delimiter,
+    keep_unmodeled,
+    start_banner,
+)
 from vpnrouter.config.draft import UnmodeledDraft
 from vpnrouter.config.errors import ErrorKind
 from vpnrouter.config.lexer import Cursor, Reject
@@ -97,7 +103,8 @@ def _banner(cur: Cursor, ctx: Context) -> Mode | None:
     number = ctx.number
 
     def finish(text: str) -> None:
-        ctx.draft.unmodeled.append(UnmodeledDraft(f"banner {kind} ^C{text}^C", number))
+        mark = banner_delimiter(text)
+        ctx.draft.unmodeled.append(UnmodeledDraft(f"banner {kind} {mark}{text}{mark}", number))
         ctx.draft.not_acted_on.append((number, f"banner {kind}"))
 
     return start_banner(cur, ctx, finish, None)

@@ -16,10 +16,17 @@ access-list N ...`` (the whole numbered list, whatever follows the number: IOS c
 one line of a numbered list), ``no ip access-list standard|extended NAME``, ``no username
 NAME ...``, ``no ip local pool NAME [FIRST [LAST]]``.
 
+The whole-list rule for numbered lists is the classic IOS one ("without sequence numbers you
+can not remove that one entry, you have to remove the whole ACL",
+https://routing-bits.com/2009/03/09/acl-editing/; "Normally we would have to say 'no
+access-list 100', then recreate the list", B. McGahan, INE blog, 2008-01-03); one line goes
+with ``ip access-list extended 100`` / ``no permit ...`` or ``no SEQ`` (``parse_acl``).
+
 Removing something that does not exist is accepted without a message, as IOS does when it
 reads these commands (``no access-list 199`` for a list that was never configured prints
-nothing); an object that another command names (a transform set in a crypto map, ...) can
-be removed, and the command that names it is then reported as naming an undefined object.
+nothing; we found no IOS message documented for the others and print none either); an
+object that another command names (a transform set in a crypto map, ...) can be removed,
+and the command that names it is then reported as naming an undefined object.
 """
 
 from __future__ import annotations

@@ -12,6 +12,7 @@ from __future__ import annotations
 from ipaddress import IPv4Interface
 
 from vpnrouter.config import names
+from vpnrouter.config.context import banner_delimiter
 from vpnrouter.config.model import (
     AclEntry,
     AddressMatch,
@@ -119,7 +120,8 @@ def group_lines(group: ClientGroup) -> list[str]:
     if group.max_users is not None:
         lines.append(f" max-users {group.max_users}")
     if group.banner is not None:
-        lines.append(f" banner ^C{group.banner}^C")
+        mark = banner_delimiter(group.banner)
+        lines.append(f" banner {mark}{group.banner}{mark}")
     return lines
 
 
