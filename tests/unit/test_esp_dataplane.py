@@ -442,3 +442,39 @@ def test_manual_config_parsing() -> None:
     sa = manual.parse_sa(raw_sa, Direction.OUTBOUND, LOCAL, 5.0)
     assert sa.encap == UdpEncap(4500, 4500) and sa.lifetime.seconds == 60 and sa.created == 5.0
     assert flow_key(packet()) is not None and sa.selector.matches(flow_key(packet()))  # type: ignore[arg-type]
+
+
+def test_early_inbound_sa_decrypts_before_its_pair_and_the_pair_keeps_it() -> None:
+    """Quick mode responder: the new inbound SA accepts from QM2 on while we still send on
+    the old pair; the completed pair keeps that very SA (counters, replay window)."""
+    h = Harness()
+    old_out, _ = h.pair()
+    early = make_sa(Direction.INBOUND, 0x4004)
+    h.plane.add_inbound_sa(early)
+    reply = packet(src="10.10.20.10", dst="10.10.10.10")
+    esp = encapsulate(peer_sa(Direction.OUTBOUND, 0x4004), reply, os.urandom)
+    assert isinstance(esp, bytes)
+    h.plane.process_inbound(esp, PEER, None)
+    assert h.tun.written == [reply] and early.counters.decaps == 1
+    assert h.plane.stats.drops == {}
+    h.plane.process_outbound(packet())
+    assert old_out.counters.encaps == 1  # nothing bound to the half-installed pair
+    new_out = make_sa(Direction.OUTBOUND, 0x3003)
+    h.plane.add_sa_pair(new_out, make_sa(Direction.INBOUND, 0x4004))
+    assert h.plane.find_sa(0x4004, Direction.INBOUND) is early
+    h.plane.process_inbound(esp, PEER, None)  # a replay: the window is the early SA's
+    assert early.counters.replay_failures == 1 and len(h.tun.written) == 1
+    h.plane.process_outbound(packet())
+    assert new_out.counters.encaps == 1 and old_out.counters.encaps == 1
+
+
+def test_early_inbound_sa_alone_protects_nothing_and_can_be_withdrawn() -> None:
+    h = Harness()
+    early = make_sa(Direction.INBOUND, 0x4004)
+    h.plane.add_inbound_sa(early)
+    h.plane.process_outbound(packet())
+    assert isinstance(h.events[-1], Acquire) and h.raw.sent == []
+    assert h.plane.remove_sa(0x4004, Direction.INBOUND) == [early]
+    assert h.plane.inbound_sas == []
+    with pytest.raises(ValueError):
+        h.plane.add_inbound_sa(make_sa(Direction.OUTBOUND, 0x1001))

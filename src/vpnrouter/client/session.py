@@ -13,6 +13,8 @@ What flows where (the same plumbing as the router, :mod:`vpnrouter.netio.ikelink
 - ``ChildSaUp`` installs the ESP pair in the data plane (bound to the negotiated selectors,
   UDP-encapsulated when NAT-T was agreed); a rekeyed pair takes over the traffic and the old
   one stays until its ``ChildSaDown``. Counters of removed SAs are kept for the statistics.
+  Answering the gateway's rekey, the new inbound SA accepts from QM2 on (``InboundSaUp``;
+  ``InboundSaDown`` if QM3 never came), as the router does.
 - Re-authentication (the engine's client half renews phase 1 before it expires): the
   ``IkeSaUp`` that ``replaces`` our ISAKMP SA makes the new one the connection's
   (``conn_id``, ``ike``); the old one's ``IkeSaDown`` is then no longer ours.
@@ -42,6 +44,8 @@ from vpnrouter.ike.events import (
     Event,
     IkeSaDown,
     IkeSaUp,
+    InboundSaDown,
+    InboundSaUp,
     LogFacility,
     LogLine,
     ModeConfigReceived,
@@ -50,7 +54,7 @@ from vpnrouter.ike.events import (
 from vpnrouter.ike.policy import IOS_DEFAULT_LIFETIME, DpdPolicy, IkePolicy, RetransmitPolicy
 from vpnrouter.ike.snapshots import IsakmpSaSnapshot
 from vpnrouter.netio.events import DataplaneEvent, IkeDatagram, SaLifetime
-from vpnrouter.netio.ikelink import EngineLink, esp_pair
+from vpnrouter.netio.ikelink import EngineLink, esp_inbound, esp_pair
 from vpnrouter.netio.loop import Dataplane, DataplaneConfig
 
 DEFAULT_TUN: Final = "cipsec0"  # the Cisco VPN Client for Linux's virtual adapter
@@ -340,6 +344,12 @@ class ClientSession:
             self._child_up(event)
         elif isinstance(event, ChildSaDown):
             self._child_down(event)
+        elif isinstance(event, InboundSaUp):
+            self.plane.add_inbound_sa(esp_inbound(event, self.now()))
+        elif isinstance(event, InboundSaDown):
+            for sa in self.plane.remove_sa(event.inbound_spi, Direction.INBOUND):
+                self.totals.add(sa)
+                self.link.forget(sa.spi)
         elif isinstance(event, IkeSaUp):
             self._ike_up(event)
         elif isinstance(event, ModeConfigReceived):

@@ -100,12 +100,43 @@ class UdpEncapsulation:
 
 
 @dataclass(frozen=True)
+class InboundSaUp:
+    """Quick mode responder: QM2 went out, so the peer may send on ``inbound`` from now on
+    (RFC 2409 5.5: it has the keys once it has QM2, and its first packets on the new SPI may
+    overtake QM3). Install it for decryption only; no traffic is sent on the pair and it is
+    not an IPsec SA pair yet: :class:`ChildSaUp` with the same inbound SPI completes it
+    (keep the installed SA, its counters and replay window), :class:`InboundSaDown` takes it
+    back if QM3 never authenticates the initiator."""
+
+    local: str
+    peer: str
+    inbound: EspKeys
+    selector: TrafficSelector  # ours: local = our protected network
+    encapsulation: UdpEncapsulation | None
+    lifetime_seconds: int
+    lifetime_kilobytes: int
+    map_name: str
+    map_seq: int
+
+
+@dataclass(frozen=True)
+class InboundSaDown:
+    """Remove an inbound SA of :class:`InboundSaUp` whose quick mode failed."""
+
+    local: str
+    peer: str
+    inbound_spi: int
+    reason: str
+
+
+@dataclass(frozen=True)
 class ChildSaUp:
     """A pair of ESP SAs is ready: install ``inbound`` then start using ``outbound``.
 
     ``selector`` is from our side (``local`` = our protected network). ``replaces`` names the
     (inbound, outbound) SPIs of the pair this one rekeys; the old pair stays valid until its
-    own :class:`ChildSaDown`.
+    own :class:`ChildSaDown`. As quick mode responder the inbound SA may already be installed
+    (:class:`InboundSaUp`, same SPI and keys).
     """
 
     local: str
@@ -242,6 +273,8 @@ class ClientDisconnected:
 Event = (
     IkeSaUp
     | IkeSaDown
+    | InboundSaUp
+    | InboundSaDown
     | ChildSaUp
     | ChildSaDown
     | NegotiationFailed

@@ -10,6 +10,7 @@ from __future__ import annotations
 from vpnrouter.ike import sessions
 from vpnrouter.ike.context import Context
 from vpnrouter.ike.events import ChildSaDown, IkeSaDown, NegotiationFailed
+from vpnrouter.ike.exchanges import child as child_sa
 from vpnrouter.ike.manager import signed_mid
 from vpnrouter.ike.policy import TrafficSelector
 from vpnrouter.ike.proposals import EspOffer
@@ -69,7 +70,8 @@ def _promote_survivor(ctx: Context, gone: ChildSa) -> None:
 def fail_quick(
     ctx: Context, sa: IkeSa, qm: QuickMode, reason: str, notify: int | None = None
 ) -> None:
-    """Abandon a quick mode (RFC 2409 5.5); the ISAKMP SA stays."""
+    """Abandon a quick mode (RFC 2409 5.5); the ISAKMP SA stays. A responder's inbound SA,
+    accepting since QM2, goes again."""
     if sa.quick.pop(qm.mid, None) is None:
         return
     if sa.crypto is not None:
@@ -77,6 +79,7 @@ def fail_quick(
     if not sa.dead:
         note_phase2_failure(ctx, sa, reason, notify)
     ctx.isakmp(f'{sa.tag}: deleting node {signed_mid(qm.mid)} error TRUE reason "{reason}"')
+    child_sa.withdraw_inbound(ctx, sa, qm, reason)
     ctx.emit(NegotiationFailed(sa.peer, 2, reason, notify, qm.entry.map_name, qm.entry.seq))
 
 

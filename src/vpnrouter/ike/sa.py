@@ -247,6 +247,8 @@ class QuickMode:
     retransmit: Retransmission | None = None
     deadline: float | None = None
     rekey_of: int | None = None
+    keys: tuple[EspKeys, EspKeys] | None = None  # (inbound, outbound) once derived
+    inbound_installed: bool = False  # responder: InboundSaUp emitted after QM2
 
 
 class ChildState(Enum):

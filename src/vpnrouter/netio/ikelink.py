@@ -13,7 +13,9 @@ Shared by the router daemon (``vpnrouter.router.daemon``) and the remote-access 
   (volume lifetimes, DPD's "worry metric"), and at once when the data plane signals a
   lifetime (``SaLifetime``), which the very packet that crossed a volume mark raises; a
   hard expiry ends the pair in the engine.
-- :func:`esp_pair` builds the data plane's two ESP SAs from a ``ChildSaUp`` event.
+- :func:`esp_pair` builds the data plane's two ESP SAs from a ``ChildSaUp`` event,
+  :func:`esp_inbound` the inbound one a quick mode responder accepts on from QM2 on
+  (``InboundSaUp``).
 - :func:`jsonable` turns snapshots (dataclasses of addresses, bytes, enums) into JSON data.
 
 Time is the loop's monotonic clock, as given by ``clock``; randomness is the engine's.
@@ -31,7 +33,7 @@ from typing import Any
 from vpnrouter.esp.sa import Direction, EspSa, Lifetime, LifetimeState, UdpEncap
 from vpnrouter.esp.spd import PortRange, Selector
 from vpnrouter.ike.engine import IkeEngine
-from vpnrouter.ike.events import ChildSaUp, Event
+from vpnrouter.ike.events import ChildSaUp, EspKeys, Event, InboundSaUp
 from vpnrouter.ike.policy import TrafficSelector
 from vpnrouter.netio.events import IkeDatagram, SaLifetime
 from vpnrouter.netio.loop import Dataplane
@@ -51,41 +53,39 @@ def selector_of(ts: TrafficSelector) -> Selector:
     )
 
 
-def esp_pair(event: ChildSaUp, now: float) -> tuple[EspSa, EspSa]:
-    """(outbound, inbound) data-plane SAs for a ChildSaUp event."""
+def _esp_sa(event: ChildSaUp | InboundSaUp, keys: EspKeys, inbound: bool, now: float) -> EspSa:
     encap = (
         UdpEncap(event.encapsulation.local_port, event.encapsulation.remote_port)
         if event.encapsulation is not None
         else None
     )
-    lifetime = Lifetime(event.lifetime_seconds, event.lifetime_kilobytes)
-    tag = f"{event.map_name} {event.map_seq}"
     selector = selector_of(event.selector)
-    local, peer = IPv4Address(event.local), IPv4Address(event.peer)
-    made: list[EspSa] = []
-    for keys, direction, sel in (
-        (event.outbound, Direction.OUTBOUND, selector),
-        (event.inbound, Direction.INBOUND, selector.reversed()),
-    ):
-        made.append(
-            EspSa(
-                spi=keys.spi,
-                direction=direction,
-                transform_id=keys.transform_id,
-                key_len_bits=keys.key_length,
-                enc_key=keys.enc_key,
-                auth_alg=keys.auth_alg,
-                auth_key=keys.auth_key,
-                local=local,
-                remote=peer,
-                selector=sel,
-                encap=encap,
-                lifetime=lifetime,
-                created=now,
-                tag=tag,
-            )
-        )
-    return made[0], made[1]
+    return EspSa(
+        spi=keys.spi,
+        direction=Direction.INBOUND if inbound else Direction.OUTBOUND,
+        transform_id=keys.transform_id,
+        key_len_bits=keys.key_length,
+        enc_key=keys.enc_key,
+        auth_alg=keys.auth_alg,
+        auth_key=keys.auth_key,
+        local=IPv4Address(event.local),
+        remote=IPv4Address(event.peer),
+        selector=selector.reversed() if inbound else selector,
+        encap=encap,
+        lifetime=Lifetime(event.lifetime_seconds, event.lifetime_kilobytes),
+        created=now,
+        tag=f"{event.map_name} {event.map_seq}",
+    )
+
+
+def esp_pair(event: ChildSaUp, now: float) -> tuple[EspSa, EspSa]:
+    """(outbound, inbound) data-plane SAs for a ChildSaUp event."""
+    return _esp_sa(event, event.outbound, False, now), _esp_sa(event, event.inbound, True, now)
+
+
+def esp_inbound(event: InboundSaUp, now: float) -> EspSa:
+    """The inbound data-plane SA for an InboundSaUp event (``Dataplane.add_inbound_sa``)."""
+    return _esp_sa(event, event.inbound, True, now)
 
 
 def jsonable(value: Any) -> Any:

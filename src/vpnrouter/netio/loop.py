@@ -203,17 +203,31 @@ class Dataplane:
     def add_sa_pair(self, outbound: EspSa, inbound: EspSa) -> None:
         """Install ``inbound`` (by SPI), then protect ``outbound.selector`` traffic with
         ``outbound``. A newer pair for the same traffic takes over (rekey); the old one stays
-        until :meth:`remove_sa`, so packets still in flight under it are accepted."""
+        until :meth:`remove_sa`, so packets still in flight under it are accepted. An inbound
+        SA already installed under the same SPI by :meth:`add_inbound_sa` (the quick mode
+        responder's, since QM2) is kept, with what it has counted and its replay window."""
         if outbound.direction is not Direction.OUTBOUND or inbound.direction is not (
             Direction.INBOUND
         ):
             raise ValueError("add_sa_pair(outbound, inbound): directions swapped")
-        for sa in (outbound, inbound):
-            max_inner = sa.max_inner(self.config.path_mtu)
-            self._limits[id(sa)] = (max_inner, max_inner - TCP_IP_HEADERS)
-        self._inbound[inbound.spi] = inbound
+        if inbound.spi not in self._inbound:
+            self.add_inbound_sa(inbound)
+        self._set_limits(outbound)
         self._outbound[outbound.spi] = outbound
         self._spd.bind(outbound.selector, outbound, outbound.tag)
+
+    def add_inbound_sa(self, inbound: EspSa) -> None:
+        """Accept ESP on ``inbound`` (by SPI) without sending on anything: the quick mode
+        responder's new SA between QM2 and QM3 (RFC 2409 5.5). :meth:`add_sa_pair` with the
+        same SPI completes it, :meth:`remove_sa` takes it back."""
+        if inbound.direction is not Direction.INBOUND:
+            raise ValueError("add_inbound_sa: not an inbound SA")
+        self._set_limits(inbound)
+        self._inbound[inbound.spi] = inbound
+
+    def _set_limits(self, sa: EspSa) -> None:
+        max_inner = sa.max_inner(self.config.path_mtu)
+        self._limits[id(sa)] = (max_inner, max_inner - TCP_IP_HEADERS)
 
     def remove_sa(self, spi: int, direction: Direction | None = None) -> list[EspSa]:
         """Remove the SA(s) with this SPI (either direction unless ``direction`` is given)."""

@@ -11,8 +11,11 @@ What flows where::
 - An acquire (interesting traffic, crypto ACL matched, no SA: IOS drops the packet) makes the
   engine negotiate for the crypto map entry whose tag the SPD policy carries.
 - ``ChildSaUp`` installs the ESP pair (UDP-encapsulated when NAT-T was agreed), bound to the
-  SPD with the agreed selectors; ``ChildSaDown`` removes it. Entries without ACL lines in the
-  SPD (dynamic maps) get a route into the tunnel for as long as they have SAs.
+  SPD with the agreed selectors; ``ChildSaDown`` removes it. As quick mode responder the
+  inbound SA comes first (``InboundSaUp``, QM2 sent: the peer may already send on it) and
+  ``ChildSaUp`` completes it; ``InboundSaDown`` removes it if QM3 never came. Entries
+  without ACL lines in the SPD (dynamic maps) get a route into the tunnel for as long as
+  they have SAs.
 - ``LogLine`` events go to the IOS-style log, filtered by ``--debug``.
 - Time is the loop's monotonic clock (``loop.time()``), randomness ``os.urandom``: this module
   and netio are the only ones that touch them.
@@ -43,6 +46,8 @@ from vpnrouter.ike.events import (
     ChildSaDown,
     ChildSaUp,
     Event,
+    InboundSaDown,
+    InboundSaUp,
     LogFacility,
     LogLine,
     NegotiationFailed,
@@ -50,7 +55,7 @@ from vpnrouter.ike.events import (
 from vpnrouter.ike.policy import CryptoMapEntry, Flow
 from vpnrouter.ike.snapshots import IsakmpSaSnapshot
 from vpnrouter.netio.events import Acquire, DataplaneEvent, IkeDatagram, SaLifetime, UnknownSpi
-from vpnrouter.netio.ikelink import IKE_PORT, EngineLink, esp_pair, jsonable
+from vpnrouter.netio.ikelink import IKE_PORT, EngineLink, esp_inbound, esp_pair, jsonable
 from vpnrouter.netio.loop import Dataplane, DataplaneConfig
 from vpnrouter.netio.manual import snapshot
 from vpnrouter.router.control import ControlServer
@@ -259,6 +264,11 @@ class Router:
             self._child_up(event)
         elif isinstance(event, ChildSaDown):
             self._child_down(event)
+        elif isinstance(event, InboundSaUp):
+            self.plane.add_inbound_sa(esp_inbound(event, self.now()))
+        elif isinstance(event, InboundSaDown):
+            for sa in self.plane.remove_sa(event.inbound_spi, Direction.INBOUND):
+                self.link.forget(sa.spi)
         elif isinstance(event, NegotiationFailed):
             self._failed(event)
         # IkeSaUp/IkeSaDown: the engine has logged them; status reads its SA table.

@@ -2,6 +2,13 @@
 
 Each direction is keyed with the SPI its receiver chose: our inbound SA with our SPI, the
 outbound one with the peer's; the encryption key comes first in KEYMAT, the HMAC key after.
+
+The initiator installs both directions once QM2 verified. The responder knows the keys when
+it sends QM2, and the initiator may send on the new SA as soon as it has QM2, so its first
+packets can overtake QM3: the responder installs the inbound SA right after QM2
+(:func:`install_inbound`, RFC 2409 5.5 allows it) and the pair, with the outbound SA that
+carries our traffic, only after HASH(3) authenticated the initiator (:func:`install`). A
+quick mode that fails in between takes its inbound SA back (:func:`withdraw_inbound`).
 """
 
 from __future__ import annotations
@@ -9,7 +16,13 @@ from __future__ import annotations
 from vpnrouter.crypto import cipher, keymat
 from vpnrouter.crypto.prf import get_integrity
 from vpnrouter.ike.context import Context
-from vpnrouter.ike.events import ChildSaUp, EspKeys, UdpEncapsulation
+from vpnrouter.ike.events import (
+    ChildSaUp,
+    EspKeys,
+    InboundSaDown,
+    InboundSaUp,
+    UdpEncapsulation,
+)
 from vpnrouter.ike.proposals import UDP_MODES
 from vpnrouter.ike.sa import ChildSa, ChildState, IkeSa, QuickMode
 from vpnrouter.wire.constants import ProtocolId
@@ -106,18 +119,64 @@ def _superseded(ctx: Context, sa: IkeSa, qm: QuickMode) -> tuple[ChildSa | None,
     return (superseded[-1] if superseded else None), superseded
 
 
+def derive(sa: IkeSa, qm: QuickMode, g_qm: bytes | None) -> tuple[EspKeys, EspKeys]:
+    """Both directions' keys (inbound, outbound), derived once and kept on the quick mode."""
+    if qm.keys is None:
+        qm.keys = (_keys(sa, qm, qm.inbound_spi, g_qm), _keys(sa, qm, qm.outbound_spi, g_qm))
+    return qm.keys
+
+
+def _encapsulation(sa: IkeSa, encap_mode: int) -> UdpEncapsulation | None:
+    if encap_mode not in UDP_MODES:
+        return None
+    return UdpEncapsulation(sa.local_port, sa.peer_port, encap_mode)
+
+
+def install_inbound(
+    ctx: Context, sa: IkeSa, qm: QuickMode, encap_mode: int, g_qm: bytes | None
+) -> None:
+    """Responder, QM2 sent: the peer may use the new SA from now on; accept on our inbound
+    SPI (:class:`InboundSaUp`). Nothing is sent on it and ``show`` does not list it yet."""
+    inbound, _ = derive(sa, qm, g_qm)
+    qm.inbound_installed = True
+    ctx.ipsec(
+        f"IPSEC: inbound spi 0x{inbound.spi:08X} from {sa.peer} accepted from now on; "
+        f"outbound waits for QM3 (M-ID {qm.mid})"
+    )
+    ctx.emit(
+        InboundSaUp(
+            local=sa.local,
+            peer=sa.peer,
+            inbound=inbound,
+            selector=qm.selector,
+            encapsulation=_encapsulation(sa, encap_mode),
+            lifetime_seconds=qm.lifetime_seconds,
+            lifetime_kilobytes=qm.lifetime_kilobytes,
+            map_name=qm.entry.map_name,
+            map_seq=qm.entry.seq,
+        )
+    )
+
+
+def withdraw_inbound(ctx: Context, sa: IkeSa, qm: QuickMode, reason: str) -> None:
+    """A responder's quick mode failed after QM2: its inbound SA goes again."""
+    if not qm.inbound_installed or qm.keys is None:
+        return
+    qm.inbound_installed = False
+    spi = qm.keys[0].spi
+    ctx.ipsec(f"IPSEC: inbound spi 0x{spi:08X} from {sa.peer} withdrawn ({reason})")
+    ctx.emit(InboundSaDown(sa.local, sa.peer, spi, reason))
+
+
 def install(ctx: Context, sa: IkeSa, qm: QuickMode, encap_mode: int, g_qm: bytes | None) -> None:
-    """Derive both directions, record the pair and emit :class:`ChildSaUp`."""
+    """Derive both directions (or take those derived for QM2), record the pair and emit
+    :class:`ChildSaUp`."""
     ts = qm.transform_set
     if ts is None:
         raise RuntimeError("quick mode finished without a transform set")
-    inbound = _keys(sa, qm, qm.inbound_spi, g_qm)
-    outbound = _keys(sa, qm, qm.outbound_spi, g_qm)
-    encap = (
-        UdpEncapsulation(sa.local_port, sa.peer_port, encap_mode)
-        if encap_mode in UDP_MODES
-        else None
-    )
+    inbound, outbound = derive(sa, qm, g_qm)
+    qm.inbound_installed = False  # the pair owns it now
+    encap = _encapsulation(sa, encap_mode)
     margin = ctx.policy.rekey_margin
     if not qm.initiator:  # the responder waits a little longer before it rekeys itself
         margin += (1.0 - margin) / 2

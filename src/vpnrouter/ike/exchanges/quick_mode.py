@@ -11,7 +11,9 @@ HASH(1) = prf(SKEYID_a, M-ID | everything after HASH), HASH(2) adds Ni_b after t
 HASH(3) = prf(SKEYID_a, 0 | M-ID | Ni_b | Nr_b). Every message is verified before it moves
 the IV chain or any state (DESIGN.md principle 2). The initiator retransmits QM1 until QM2
 arrives; the responder retransmits QM2 until QM3 arrives. The commit bit (RFC 2408 3.1) is
-tolerated: a responder that saw it in QM1 sends CONNECTED after QM3.
+tolerated: a responder that saw it in QM1 sends CONNECTED after QM3. The responder accepts
+ESP on its new inbound SPI from QM2 on (the initiator may use the SA as soon as it has QM2)
+and sends on the pair only after QM3 (:mod:`vpnrouter.ike.exchanges.child`).
 """
 
 from __future__ import annotations
@@ -365,6 +367,7 @@ def responder_qm1(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> None:
     ctx.isakmp(f"{sa.tag}: processing SA payload. message ID = {signed_mid(mid)}")
     try:
         qm, payloads = _responder_qm(ctx, sa, header, inbound)
+        g_qm = _g_qm(qm)
     except ProtocolError as err:
         offers, proposed = _peer_proposal(sa, inbound)
         lifecycle.note_phase2_failure(ctx, sa, err.message, err.notify, offers, proposed)
@@ -377,9 +380,16 @@ def responder_qm1(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> None:
     ctx.isakmp(f"{sa.tag}: sending packet to {sa.peer} ({sa.role}) QM_IDLE")
     qm.retransmit = Retransmission.start((message,), ctx.policy.retransmit, ctx.now, "QM_IDLE")
     qm.deadline = ctx.now + ctx.policy.retransmit.total()
+    # The initiator may send on the new SA once it has QM2: accept on our SPI from now on.
+    child.install_inbound(ctx, sa, qm, _responder_encap(qm), g_qm)
 
 
-# RFC 2409 5.5: HASH(3) proves the initiator has the keys: install both SAs.
+def _responder_encap(qm: QuickMode) -> int:
+    return qm.udp_mode if qm.udp_mode is not None else EncapsulationMode.TUNNEL
+
+
+# RFC 2409 5.5: HASH(3) proves the initiator has the keys: the pair is complete and our
+# traffic moves to it (the inbound SA was accepting since QM2).
 def responder_qm3(ctx: Context, sa: IkeSa, qm: QuickMode, header: Header, data: bytes) -> None:
     prf, skeyid_a = _keys(sa)
     inbound = codec.decrypt(sa, header, data)
@@ -392,13 +402,9 @@ def responder_qm3(ctx: Context, sa: IkeSa, qm: QuickMode, header: Header, data: 
     sa.replies.remember(data, ())
     qm.retransmit = None
     ctx.isakmp(f"{sa.tag}: processing HASH payload. message ID = {signed_mid(qm.mid)}")
-    try:
-        g_qm = _g_qm(qm)
-    except ProtocolError as err:
-        lifecycle.fail_quick(ctx, sa, qm, err.message, err.notify)
-        raise
-    encap = qm.udp_mode if qm.udp_mode is not None else EncapsulationMode.TUNNEL
-    child.install(ctx, sa, qm, encap, g_qm)
+    if qm.keys is None:
+        raise RuntimeError("quick mode responder without the keys derived for QM2")
+    child.install(ctx, sa, qm, _responder_encap(qm), None)
     qm.state = QmState.DONE
     lifecycle.finish_quick(ctx, sa, qm)
     if qm.commit:
