@@ -7,7 +7,7 @@ notification. In IKEv1 IPsec SAs outlive the ISAKMP SA that created them.
 
 from __future__ import annotations
 
-from vpnrouter.ike import sessions
+from vpnrouter.ike import rekey_retry, sessions
 from vpnrouter.ike.context import Context
 from vpnrouter.ike.events import ChildSaDown, IkeSaDown, NegotiationFailed
 from vpnrouter.ike.exchanges import child as child_sa
@@ -61,6 +61,7 @@ def _promote_survivor(ctx: Context, gone: ChildSa) -> None:
     survivor = max(rest, key=lambda c: c.conn_ids[0])
     survivor.state = ChildState.ACTIVE
     survivor.rekey_started = negotiating
+    survivor.rekey_retry_at = None
     ctx.ipsec(
         f"IPSEC: spi 0x{survivor.inbound.spi:08X} to {survivor.peer} is the current SA again "
         f"(spi 0x{gone.inbound.spi:08X} deleted)"
@@ -71,7 +72,7 @@ def fail_quick(
     ctx: Context, sa: IkeSa, qm: QuickMode, reason: str, notify: int | None = None
 ) -> None:
     """Abandon a quick mode (RFC 2409 5.5); the ISAKMP SA stays. A responder's inbound SA,
-    accepting since QM2, goes again."""
+    accepting since QM2, goes again; a rekey we started is tried again later."""
     if sa.quick.pop(qm.mid, None) is None:
         return
     if sa.crypto is not None:
@@ -81,6 +82,8 @@ def fail_quick(
     ctx.isakmp(f'{sa.tag}: deleting node {signed_mid(qm.mid)} error TRUE reason "{reason}"')
     child_sa.withdraw_inbound(ctx, sa, qm, reason)
     ctx.emit(NegotiationFailed(sa.peer, 2, reason, notify, qm.entry.map_name, qm.entry.seq))
+    if qm.initiator and qm.rekey_of is not None:
+        rekey_retry.rekey_failed(ctx, qm.rekey_of, reason)
 
 
 def note_phase2_failure(
@@ -147,3 +150,6 @@ def drop_ike(ctx: Context, sa: IkeSa, reason: str, notify: int | None = None) ->
             entry.seq if entry else 0,
         )
     )
+    for request in waiting:
+        if request.rekey_of is not None:
+            rekey_retry.rekey_failed(ctx, request.rekey_of, f"phase 1: {reason}")

@@ -287,6 +287,8 @@ class ChildSa:
     client_address: IPv4Address | None = None  # remote access: the client's pool address
     inbound_bytes: int = 0
     outbound_bytes: int = 0
+    rekey_failures: int = 0  # our rekey quick modes for this pair that failed
+    rekey_retry_at: float | None = None  # when the next one starts (bounded back-off)
 
     @property
     def soft_bytes(self) -> int:

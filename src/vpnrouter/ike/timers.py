@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from vpnrouter.ike import lifecycle
+from vpnrouter.ike import lifecycle, rekey_retry
 from vpnrouter.ike.context import Context
 from vpnrouter.ike.exchanges import dpd, informational, natd, transaction
 from vpnrouter.ike.manager import Retransmission, signed_mid
@@ -38,6 +38,8 @@ def next_deadline(ctx: Context) -> float | None:
         times.append(child.hard_at)
         if child.state is ChildState.ACTIVE and not child.rekey_started:
             times.append(child.soft_at)
+        if child.state is ChildState.ACTIVE and child.rekey_retry_at is not None:
+            times.append(child.rekey_retry_at)
     return min(times) if times else None
 
 
@@ -151,12 +153,13 @@ def _children(ctx: Context, request_child: RequestChild) -> None:
     for child in list(ctx.table.children.values()):
         if ctx.now >= child.hard_at:
             expire_child(ctx, child, "lifetime expired")
-        elif (
-            child.state is ChildState.ACTIVE
-            and not child.rekey_started
-            and ctx.now >= child.soft_at
-        ):
+        elif soft_due(ctx, child) or rekey_retry.retry_due(ctx, child):
             rekey_child(ctx, child, request_child)
+
+
+def soft_due(ctx: Context, child: ChildSa) -> bool:
+    """The current pair reached its soft lifetime and no rekey was started for it."""
+    return child.state is ChildState.ACTIVE and not child.rekey_started and ctx.now >= child.soft_at
 
 
 def expire_child(ctx: Context, child: ChildSa, reason: str) -> None:
@@ -200,8 +203,10 @@ def retire_superseded(ctx: Context, sa: IkeSa, child: ChildSa) -> None:
 
 
 def rekey_child(ctx: Context, child: ChildSa, request_child: RequestChild) -> None:
-    """Soft lifetime (time or volume): negotiate the successor before the pair expires."""
+    """Soft lifetime (time or volume), or the retry of a rekey that failed
+    (:mod:`vpnrouter.ike.rekey_retry`): negotiate the successor before the pair expires."""
     child.rekey_started = True
+    child.rekey_retry_at = None
     ctx.ipsec(
         f"IPSEC(sa_request): rekeying SA with spi 0x{child.inbound.spi:08X} to {child.peer} "
         f"(map {child.entry.map_name} {child.entry.seq})"
