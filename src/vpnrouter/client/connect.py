@@ -7,6 +7,8 @@ The flow, as the Cisco VPN Client 4.x shows it:
    and the way to it looked up; the TUN device and the IKE/ESP sockets are opened.
 2. "Contacting the security gateway at A.B.C.D...": aggressive mode with the group name and
    key, the Cisco vendor IDs, NAT-T when a NAT is detected (:mod:`vpnrouter.client.session`).
+   If the gateway stays silent through the retransmissions (bounded by ``PeerTimeout``),
+   the entry's backup servers are contacted in turn (:mod:`vpnrouter.client.backup`).
 3. XAuth: the user name and password are asked on the terminal (password without echo), or
    taken from ``--username``/``--password-stdin``; "Authenticating user..."; when the gateway
    asks again the password was refused, and the user is asked again, as often as the
@@ -16,7 +18,8 @@ The flow, as the Cisco VPN Client 4.x shows it:
    each split-include network, or to everything.
 5. "Your link is now secure.", the banner, the tunnel information; the routes go in (split
    networks, or 0.0.0.0/1 and 128.0.0.0/1 plus a host route to the gateway by the way it was
-   reached) and the DNS information is applied to /etc/resolv.conf (or printed).
+   reached) and the DNS information is applied to /etc/resolv.conf (or printed); backup
+   servers the gateway sent are written into the entry for the next connection.
 
 While connected the engine does DPD, rekeying and NAT keepalives; ``vpnclient status`` and
 ``vpnclient disconnect`` talk to the control socket (:mod:`vpnrouter.client.control`).
@@ -41,13 +44,14 @@ import asyncio
 import contextlib
 import errno
 import signal
+import socket
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Network
 from pathlib import Path
 from typing import Any, Final, TextIO
 
+from vpnrouter.client import backup, messages
 from vpnrouter.client import control as ctl
-from vpnrouter.client import messages
 from vpnrouter.client.dns import DnsSettings, ResolvConf
 from vpnrouter.client.netconf import (
     NetconfError,
@@ -57,7 +61,7 @@ from vpnrouter.client.netconf import (
     route_to,
     tunnel_routes,
 )
-from vpnrouter.client.profiles import Profile
+from vpnrouter.client.profiles import Profile, ProfileError
 from vpnrouter.client.prompt import LinesPrompter, Prompter, PromptError, TerminalPrompter
 from vpnrouter.client.session import (
     DEFAULT_TUN,
@@ -102,6 +106,10 @@ class ConnectFailed(Exception):
         self.lines = lines
 
 
+class GatewaySilent(ConnectFailed):
+    """Nothing came back from the gateway: a backup server may be tried."""
+
+
 class NoPrompter:
     """No terminal and no ``--password-stdin``: a question cannot be answered."""
 
@@ -139,12 +147,14 @@ class Connection:
         self.err = err
         self.state = "initializing"
         self.path: PathToGateway | None = None
+        self.gateway = options.gateway  # the Host, or the backup server being tried
         self.session: ClientSession | None = None
         self.changes = NetworkChanges()
         self.resolv = ResolvConf(options.resolv_conf, options.socket_path.with_suffix(".resolv"))
         self.secured: tuple[IPv4Network, ...] = ()
         self.username = options.username or options.profile.username
         self.dns_note = ""
+        self.backup_note = ""
         self._stop = asyncio.Event()
         self._user_stop = False
         self.state_reached = ""  # "connected" once the link was secure
@@ -181,9 +191,8 @@ class Connection:
         try:
             self.say(messages.INITIALIZING)
             try:
-                self.path = await route_to(options.gateway)
                 await control.start()
-            except (NetconfError, ControlError) as exc:
+            except ControlError as exc:
                 raise ConnectFailed([messages.TERMINATED_LOCALLY, str(exc)]) from None
             except OSError as exc:
                 raise ConnectFailed(
@@ -194,7 +203,7 @@ class Connection:
                     ]
                 ) from None
             try:
-                return await self._run_session()
+                return await self._run_gateways()
             finally:
                 await control.close()
         except ConnectFailed as exc:
@@ -205,6 +214,51 @@ class Connection:
             for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
                 loop.remove_signal_handler(sig)
 
+    async def _run_gateways(self) -> int:
+        """The Host, then each backup server while the one tried stays silent."""
+        backups = list(backup.gateways(self.options.profile)[1:])
+        while True:
+            try:
+                self.path = await route_to(self.gateway)
+            except NetconfError as exc:
+                raise ConnectFailed([messages.TERMINATED_LOCALLY, str(exc)]) from None
+            try:
+                return await self._run_session()
+            except GatewaySilent:
+                following = await self._next_backup(backups)
+                if following is None or self._user_stop:
+                    raise
+                policy = retransmit_policy(self.options.profile.peer_timeout)
+                self.say(
+                    messages.trying_backup(
+                        str(self.gateway), policy.retries + 1, policy.total(), str(following)
+                    )
+                )
+                self._start_over(following)
+
+    async def _next_backup(self, backups: list[str]) -> IPv4Address | None:
+        """The next backup server's address (names resolved now; one that does not resolve
+        is skipped with a warning), or None when there is none left."""
+        loop = asyncio.get_running_loop()
+        while backups:
+            host = backups.pop(0)
+            try:
+                infos = await loop.getaddrinfo(host, 500, family=socket.AF_INET)
+                return IPv4Address(infos[0][4][0])
+            except (OSError, ValueError, IndexError) as exc:
+                self.warn(f"vpnclient: backup server {host!r} skipped: cannot resolve it: {exc}")
+        return None
+
+    def _start_over(self, gateway: IPv4Address) -> None:
+        """A new attempt (a new session) with another gateway."""
+        self.gateway = gateway
+        self.session = None
+        self.state = "initializing"
+        self.state_reached = ""
+        self._negotiating_shown = False
+        self._xauth_rounds = 0
+        self._refused = False
+
     def request_stop(self) -> None:
         self._user_stop = True
         self._stop.set()
@@ -214,7 +268,7 @@ class Connection:
         if path is None:
             raise RuntimeError("the path to the gateway is looked up first")
         settings = SessionSettings(
-            gateway=options.gateway,
+            gateway=self.gateway,
             local=path.source,
             group=options.profile.group_name,
             group_key=options.group_key,
@@ -295,7 +349,7 @@ class Connection:
 
     async def _negotiate(self) -> None:
         session = self._session()
-        gateway = str(self.options.gateway)
+        gateway = str(self.gateway)
         self.state = "contacting"
         self.say(messages.contacting(gateway))
         session.connect()
@@ -325,6 +379,13 @@ class Connection:
         elif isinstance(event, XauthSucceeded):
             self._negotiating()
         elif isinstance(event, NegotiationFailed):
+            if event.phase == 1 and not self._session().heard_from_gateway:
+                policy = retransmit_policy(self.options.profile.peer_timeout)
+                raise GatewaySilent(
+                    messages.unreachable(
+                        str(self.gateway), policy.retries + 1, policy.total(), self.options.entry
+                    )
+                )
             raise ConnectFailed(self._failure(event))
         elif isinstance(event, IkeSaDown) and event.conn_id == self._session().conn_id:
             raise ConnectFailed(messages.phase1_failed(event.peer, event.reason))
@@ -337,16 +398,11 @@ class Connection:
 
     def _failure(self, event: NegotiationFailed) -> list[str]:
         session = self._session()
-        gateway, profile = str(self.options.gateway), self.options.profile
+        gateway, profile = str(self.gateway), self.options.profile
         if event.phase == 2:
             return messages.phase2_failed(gateway, event.reason)
         if "assigned no address" in event.reason:
             return messages.no_address(gateway)
-        if not session.heard_from_gateway:
-            policy = retransmit_policy(profile.peer_timeout)
-            return messages.unreachable(
-                gateway, policy.retries + 1, policy.total(), self.options.entry
-            )
         if event.notify == NotifyType.INVALID_ID_INFORMATION:
             return messages.group_unknown(profile.group_name, gateway)
         if event.notify == NotifyType.NO_PROPOSAL_CHOSEN:
@@ -483,7 +539,7 @@ class Connection:
         session, path = self._session(), self.path
         config = session.config
         if config is None or path is None:
-            raise ConnectFailed(messages.phase1_failed(str(self.options.gateway), "no config"))
+            raise ConnectFailed(messages.phase1_failed(str(self.gateway), "no config"))
         self.secured = tunnel_routes(config.split_include)
         try:
             if self.secured != config.split_include:
@@ -493,6 +549,7 @@ class Connection:
         except OSError as exc:
             raise ConnectFailed(messages.adapter_failed(f"cannot add the routes: {exc}")) from None
         self._apply_dns(config)
+        self._remember_backups(config)
         self.state = self.state_reached = "connected"
         self.say(messages.SECURE)
         if config.banner:
@@ -501,6 +558,18 @@ class Connection:
         self.say(
             "", f"Press Ctrl-C or run 'vpnclient disconnect {self.options.entry}' to disconnect."
         )
+
+    def _remember_backups(self, config: ModeConfigReceived) -> None:
+        """The gateway's backup servers go into the entry, as the Cisco client keeps them."""
+        if not config.backup_servers:
+            return
+        try:
+            saved = backup.remember(self.options.profile, config.backup_servers)
+        except ProfileError as exc:
+            self.warn(f"vpnclient: the gateway's backup servers are not saved: {exc}")
+            return
+        if saved:
+            self.backup_note = "saved in the connection entry"
 
     def _apply_dns(self, config: ModeConfigReceived) -> None:
         settings = DnsSettings(config.dns, config.domain, config.nbns, config.split_dns)
@@ -538,6 +607,9 @@ class Connection:
             settings = DnsSettings(config.dns, config.domain, config.nbns, config.split_dns)
             lines += settings.describe()
         lines.append(f"DNS: {self.dns_note}")
+        if config is not None and config.backup_servers:
+            note = f" ({self.backup_note})" if self.backup_note else ""
+            lines.append(f"Backup servers: {', '.join(config.backup_servers)}{note}")
         return lines
 
     # -- connected ----------------------------------------------------------------------------
@@ -568,7 +640,7 @@ class Connection:
 
     def _lost(self, reason: str, *, ipsec: bool) -> list[str]:
         """Why a secure link ended: no DPD answer, a Delete from the gateway, or else."""
-        gateway = str(self.options.gateway)
+        gateway = str(self.gateway)
         if reason.startswith("DPD"):
             return messages.peer_gone(gateway)
         if "peer" in reason or "initial contact" in reason:
@@ -586,7 +658,7 @@ class Connection:
         facts = ctl.ConnectionFacts(
             entry=options.entry,
             state=self.state,
-            gateway=str(options.gateway),
+            gateway=str(self.gateway),
             local=str(self.path.source) if self.path else None,
             group=options.profile.group_name,
             username=self.username,

@@ -42,6 +42,13 @@ def unreachable(gateway: str, sends: int, seconds: float, entry: str) -> list[st
     ]
 
 
+def trying_backup(gateway: str, sends: int, seconds: float, backup: str) -> str:
+    return (
+        f"No answer from {gateway} (UDP 500) to {sends} transmissions in {seconds:g} seconds:"
+        f" trying the backup server {backup}."
+    )
+
+
 def group_key_wrong(group: str) -> list[str]:
     return [
         TERMINATED_LOCALLY,

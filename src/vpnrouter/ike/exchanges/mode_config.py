@@ -13,6 +13,7 @@ and starts quick mode for (its address <-> each split-include network, or 0.0.0.
 
 from __future__ import annotations
 
+import re
 from ipaddress import IPv4Address, IPv4Network
 
 from vpnrouter.ike import lifecycle, sessions
@@ -29,6 +30,7 @@ from vpnrouter.wire.payloads import AttributePayload
 
 CLIENT_VERSION = "Cisco Systems VPN Client 4.8 (vpnrouter vpnclient)"
 ANY = IPv4Network("0.0.0.0/0")
+_HOST_TEXT = re.compile(rb"[A-Za-z0-9.-]+")
 _A = CfgAttr
 
 
@@ -140,6 +142,19 @@ def _texts(values: list[bytes]) -> tuple[str, ...]:
     )
 
 
+def _servers(values: list[bytes]) -> tuple[str, ...]:
+    """Unity BACKUP_SERVERS: Cisco gateways send one text (names or addresses, comma
+    separated); strongSwan sends each address as a value of its own, 4 bytes. Four bytes
+    that are not all host-name characters are taken for an address."""
+    servers: list[str] = []
+    for value in values:
+        if len(value) == 4 and not _HOST_TEXT.fullmatch(value):
+            servers.append(str(IPv4Address(value)))
+        else:
+            servers += _texts([value])
+    return tuple(servers)
+
+
 def parse(sa: IkeSa, attributes: tuple[DataAttribute, ...]) -> ModeConfigReceived:
     """What the gateway granted (unknown or malformed attributes are ignored)."""
     values: dict[int, list[bytes]] = {}
@@ -169,7 +184,7 @@ def parse(sa: IkeSa, attributes: tuple[DataAttribute, ...]) -> ModeConfigReceive
         local_lan=unity.parse_split(first(_A.UNITY_LOCAL_LAN)),
         pfs=bool(flags.get(_A.UNITY_PFS, 0)),
         save_password=bool(flags.get(_A.UNITY_SAVE_PASSWD, 0)),
-        backup_servers=_texts(values.get(_A.UNITY_BACKUP_SERVERS, [])),
+        backup_servers=_servers(values.get(_A.UNITY_BACKUP_SERVERS, [])),
         application_version=first(_A.APPLICATION_VERSION).decode(errors="replace"),
     )
 
