@@ -117,6 +117,11 @@ def test_reauthentication_with_vpn2611(topology: Topology, seed_factory: SeedFac
             shown = shell(router, "show crypto isakmp sa", as_json=True)
             states = re.findall(r'"status": "(\w+)"', shown)
             assert sorted(states) == ["ACTIVE", "DELETED"], shown
+            # IOS 12.2's table: one QM_IDLE SA for the client, the old one MM_NO_STATE
+            table = shell(router, "show crypto isakmp sa")
+            rows = [line.split() for line in table.splitlines() if PC_ADDR in line]
+            assert sorted(r[2] for r in rows) == ["MM_NO_STATE", "QM_IDLE"], table
+            assert [int(r[3]) for r in rows if r[2] == "QM_IDLE"] == [row["conn_id"]], table
             leases = router.status()["pools"]
             assert "14.1.1.101" not in str(leases) and "14.1.1.100" in str(leases)
             assert "returning address" not in router.log()

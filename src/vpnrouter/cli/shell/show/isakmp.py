@@ -44,6 +44,12 @@ def status_text(sa: IkeSa) -> str:
     return "ACTIVE" if sa.status == "ACTIVE" else "ACTIVE (deleted)"
 
 
+def state_text(sa: IkeSa) -> str:
+    """IOS moves a deleted SA to MM_NO_STATE while it is still listed: a client that renewed
+    its phase 1 shows one QM_IDLE SA, not two."""
+    return "MM_NO_STATE" if sa.status == "DELETED" else sa.state
+
+
 def _sorted(snap: Snapshot) -> list[IkeSa]:
     return sorted(snap.ike_sas, key=lambda sa: sa.conn_id)
 
@@ -55,7 +61,7 @@ def _sa_table(snap: Snapshot, dialect: Dialect) -> list[str]:
         for sa in _sorted(snap):
             tail = f" {sa.status}" if dialect.isakmp_status else ""
             lines.append(
-                f"{sa.dst:<15} {sa.src:<15} {sa.state:<14} {sa.conn_id:>7} {sa.slot:>4}{tail}"
+                f"{sa.dst:<15} {sa.src:<15} {state_text(sa):<14} {sa.conn_id:>7} {sa.slot:>4}{tail}"
             )
         return lines
     lines = [
@@ -63,7 +69,9 @@ def _sa_table(snap: Snapshot, dialect: Dialect) -> list[str]:
         f"{'dst':<15} {'src':<15} {'state':<14} {'conn-id':>7} status",
     ]
     for sa in _sorted(snap):
-        lines.append(f"{sa.dst:<15} {sa.src:<15} {sa.state:<14} {sa.conn_id:>7} {status_text(sa)}")
+        lines.append(
+            f"{sa.dst:<15} {sa.src:<15} {state_text(sa):<14} {sa.conn_id:>7} {status_text(sa)}"
+        )
     return [*lines, "", "IPv6 Crypto ISAKMP SA", ""]
 
 
