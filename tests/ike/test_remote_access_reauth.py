@@ -5,7 +5,8 @@ authenticated; vpn2611 keeps one pool address for the client."""
 
 from ipaddress import IPv4Address
 
-from ranet import PASSWORD, USER, Host, Net, add_client, connect, seed_net
+from ikepair import VPN2611
+from ranet import GROUP, GROUP_KEY, PASSWORD, USER, Host, Net, add_client, connect, seed_net
 
 from vpnrouter.ike.events import (
     ChildSaDown,
@@ -109,3 +110,15 @@ def test_refused_renewal_leaves_the_old_sa_until_it_expires() -> None:
     assert not active_rows(router, net)
     # the IPsec SAs outlive the ISAKMP SA (RFC 2409); the client's flow disconnects
     assert not client.of(ChildSaDown)
+
+
+def test_no_renewal_of_a_phase_1_still_waiting_for_the_login() -> None:
+    net = seed_net()
+    client = add_client(net, "c1", "64.102.55.142")
+    engine = client.engine
+    engine.initiate_remote_access(VPN2611, GROUP, GROUP_KEY, net.now, lifetime=60)
+    net.pump()
+    assert len(client.of(XauthRequested)) == 1  # nobody answers (vpn2611 waits 62 s)
+    net.advance(56)  # past 90 % of 60 s
+    assert len(client.of(IkeSaUp)) == 1
+    assert [r.xauth for r in active_rows(client, net)] == ["pending"]

@@ -134,6 +134,8 @@ def reauthenticate(ctx: Context, old: IkeSa) -> IkeSa | None:
     ra = old.ra
     if ra is None or ra.server or ra.options is None or not old.established:
         return None
+    if not ra.ready or not ra.config_done:
+        return None  # still connecting when its time came (a user slow to log in): it ends
     if any(sa.replaces == old.conn_id for sa in clients(ctx)):
         return None  # already under way
     options = ra.options
