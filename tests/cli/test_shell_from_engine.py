@@ -5,7 +5,10 @@ the seed's routers printed (same shape, same cross-matching SPIs and counters)."
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Mapping
+from dataclasses import replace
 from ipaddress import IPv4Address
 
 from ikepair import FLOW_3640, VPN2611, VPN3640, Pair, seed_2611, seed_3640
@@ -18,8 +21,10 @@ from vpnrouter.cli.shell.snapshot import InterfaceInfo, RouterInfo, Snapshot
 from vpnrouter.esp.codec import decapsulate, encapsulate
 from vpnrouter.esp.ipv4 import build_header
 from vpnrouter.esp.sa import Direction, EspSa, Lifetime
-from vpnrouter.esp.spd import PortRange, Selector
+from vpnrouter.esp.spd import Action, Policy, PortRange, Selector
 from vpnrouter.ike.events import ChildSaUp
+from vpnrouter.netio.loop import Dataplane, DataplaneConfig
+from vpnrouter.router.snapshot import SendErrorBaseline
 
 
 def dataplane(event: ChildSaUp) -> dict[tuple[int, bool], EspSa]:
@@ -52,7 +57,12 @@ def packet(src: str, dst: str) -> bytes:
     return header + payload
 
 
-def snapshot_of(pair: Pair, name: str, sas: dict[tuple[int, bool], EspSa]) -> Snapshot:
+def snapshot_of(
+    pair: Pair,
+    name: str,
+    sas: dict[tuple[int, bool], EspSa],
+    acquire_drops: Mapping[str, int] | None = None,
+) -> Snapshot:
     node = pair.node(name)
     hostname, crypto_map, addr = (
         ("vpn2611", "clientmap", VPN2611) if name == "a" else ("vpn3640", "mymap", VPN3640)
@@ -66,6 +76,7 @@ def snapshot_of(pair: Pair, name: str, sas: dict[tuple[int, bool], EspSa]) -> Sn
         lambda spi, inbound: sas.get((spi, inbound)),
         interface="Ethernet0/0",
         acl_tags={f"{crypto_map} {1 if name == 'a' else 10}"},
+        acquire_drops=acquire_drops,
     )
     router = RouterInfo(
         hostname=hostname, software_version="0.1.0", ios_version="12.2",
@@ -114,3 +125,52 @@ def test_engine_rows_render_like_the_seed() -> None:
         ["HMAC_MD5+3DES_56_C", "0", "0"],
     ]
     assert "Session status: UP-ACTIVE" in s3640.run_command("show crypto session")
+
+
+def test_packets_dropped_before_the_sa_existed_are_send_errors_until_cleared() -> None:
+    """The seed's vpn3640: its first pings found no SA (the data plane dropped them and
+    asked for one); once the tunnel is up its flow shows them as ``#send errors 11``, in
+    both dialects and in ``| json``; ``clear crypto sa`` starts the count again from 0."""
+    plane = Dataplane(DataplaneConfig(local=IPv4Address(VPN3640)), lambda event: None)
+    plane.set_policies([Policy(Selector.of("10.10.20.0/24", "10.10.10.0/24"), Action.PROTECT,
+                               "mymap 10", IPv4Address(VPN2611))])  # fmt: skip
+    for _ in range(11):
+        plane.process_outbound(packet("10.10.20.5", "10.10.10.5"))
+    assert plane.stats.acquire_drops == {"mymap 10": 11}
+    pair = Pair(seed_2611(), seed_3640(), seed=7)
+    assert pair.b.engine.initiate(pair.b.engine.policy.crypto_maps[0], FLOW_3640, pair.now)
+    pair.pump()
+    (up_b,) = pair.b.of(ChildSaUp)
+    sas_b = dataplane(up_b)
+    baseline = SendErrorBaseline()
+
+    def shown() -> Snapshot:
+        return snapshot_of(pair, "b", sas_b, baseline.since_clear(plane.stats.acquire_drops))
+
+    legacy = shown()
+    (flow,) = legacy.ipsec
+    assert flow.counters.send_errors == 11 and flow.counters.encaps == 0
+    ios15 = replace(legacy, router=replace(legacy.router, ios_version="15.1"))
+    for snap in (legacy, ios15):
+        session = Session(FakeBackend(snap), privilege=ENABLE)
+        text = session.run_command("show crypto ipsec sa")
+        assert "    #send errors 11, #recv errors 0" in text.splitlines()
+        found = json.loads(session.run_command("show crypto ipsec sa | json"))
+        assert [f["counters"]["send_errors"] for f in found["ipsec_sa"]] == [11]
+    # vpn2611 dropped nothing: its flow has no send errors
+    (up_a,) = pair.a.of(ChildSaUp)
+    (flow_a,) = snapshot_of(pair, "a", dataplane(up_a), {"mymap 10": 11}).ipsec
+    assert flow_a.counters.send_errors == 0
+
+    baseline.clear(plane.stats.acquire_drops, {"othermap 5"})  # another peer's entries only
+    assert shown().ipsec[0].counters.send_errors == 11
+    baseline.clear(plane.stats.acquire_drops)  # clear crypto sa
+    assert shown().ipsec[0].counters.send_errors == 0
+    text = Session(FakeBackend(shown()), privilege=ENABLE).run_command("show crypto ipsec sa")
+    assert "    #send errors 0, #recv errors 0" in text.splitlines()
+    for _ in range(2):  # traffic after the clear, before the new SAs: counted afresh
+        plane.process_outbound(packet("10.10.20.5", "10.10.10.5"))
+    assert plane.stats.acquire_drops == {"mymap 10": 13}  # the data plane's own figure grows
+    assert shown().ipsec[0].counters.send_errors == 2
+    baseline.clear(plane.stats.acquire_drops, {"mymap 10"})  # clear crypto sa peer 172.18.124.159
+    assert shown().ipsec[0].counters.send_errors == 0

@@ -61,7 +61,7 @@ from vpnrouter.netio.manual import snapshot
 from vpnrouter.router.control import ControlServer
 from vpnrouter.router.ioslog import DEBUG_ALL, IosLogger
 from vpnrouter.router.policy_builder import RouterPlan
-from vpnrouter.router.snapshot import RouterFacts, build_snapshot, pools
+from vpnrouter.router.snapshot import RouterFacts, SendErrorBaseline, build_snapshot, pools
 from vpnrouter.wire.constants import NotifyType, name_of
 
 SHUTDOWN_FLUSH = 0.2  # seconds given to the Delete notifications to leave
@@ -114,6 +114,7 @@ class Router:
             f"{e.map_name} {e.seq}": e for e in plan.ike_policy.crypto_maps if not e.dynamic
         }
         self._acl_tags = {p.tag for p in plan.spd if p.action is Action.PROTECT}
+        self._send_errors = SendErrorBaseline()  # acquire drops shown since clear crypto sa
         self._loop: asyncio.AbstractEventLoop | None = None
         self._engine: IkeEngine | None = None
         self._plane: Dataplane | None = None
@@ -393,6 +394,7 @@ class Router:
             uptime=now - self.started_at,
             debug=debug,
             aaa=self.engine.aaa,
+            acquire_drops=self._send_errors.since_clear(plane.stats.acquire_drops),
         )
         return snap.to_json()
 
@@ -401,9 +403,18 @@ class Router:
         peer = request.get("peer")
         if peer is not None and not isinstance(peer, str):
             raise ValueError("peer must be an address or null")
+        tags = None if peer is None else self._tags_of(peer)
+        self._send_errors.clear(self.plane.stats.acquire_drops, tags)
         count = self.engine.delete_child_sa(self.now(), peer=peer)
         self._service()
         return count
+
+    def _tags_of(self, peer: str) -> set[str]:
+        """The ``"MAP SEQ"`` entries that name ``peer`` or carry IPsec SAs with it."""
+        tags = {f"{r.map_name} {r.map_seq}" for r in self.engine.ipsec_sas(self.now())
+                if r.peer == peer}  # fmt: skip
+        tags.update(tag for tag, e in self.entries.items() if peer in map(str, e.peers))
+        return tags
 
     def _clear_isakmp(self, request: Mapping[str, Any]) -> int:
         """``clear crypto isakmp [CONN-ID]``: delete ISAKMP SAs, telling the peer."""

@@ -5,13 +5,19 @@ Everything comes from state the daemon holds: the configuration it runs (interfa
 line, ``show running-config`` text), how its interfaces were bound, the IKE engine's SA rows
 (through ``cli.shell.from_engine``), the data plane's per-SA counters and the AAA pools'
 leases; ``diagnoses`` come from :mod:`vpnrouter.router.diagnose`.
+
+``#send errors`` of a crypto map entry's flow include the packets the data plane dropped for
+want of an SA (``DataplaneStats.acquire_drops``, by ``"MAP SEQ"``). The data plane's figures
+only ever grow (``status`` reports them as they are); ``clear crypto sa`` starts the shown
+count again from 0, as it does the flow's other counters, through a :class:`SendErrorBaseline`
+the daemon keeps: the figure of each entry at its last clear, subtracted when showing.
 """
 
 from __future__ import annotations
 
 import platform
 import sys
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from vpnrouter import __version__
@@ -40,6 +46,25 @@ class RouterFacts:
     linux_names: Mapping[str, str]  # IOS interface name -> Linux interface
     acl_tags: Collection[str]  # "MAP SEQ" of the SPD's PROTECT policies
     path_mtu: int = 1500
+
+
+class SendErrorBaseline:
+    """The data plane's acquire drops of each crypto map entry at its last ``clear crypto
+    sa``: what ``show crypto ipsec sa`` counts from."""
+
+    def __init__(self) -> None:
+        self._at_clear: dict[str, int] = {}
+
+    def clear(self, drops: Mapping[str, int], tags: Iterable[str] | None = None) -> None:
+        """``clear crypto sa`` (``tags=None``: every entry) or ``clear crypto sa peer A``
+        (the ``"MAP SEQ"`` entries of that peer): their counts start again from 0."""
+        for tag in drops if tags is None else tags:
+            self._at_clear[tag] = drops.get(tag, 0)
+
+    def since_clear(self, drops: Mapping[str, int]) -> dict[str, int]:
+        """Each entry's acquire drops since its last clear (entries with none left out)."""
+        found = {tag: count - self._at_clear.get(tag, 0) for tag, count in drops.items()}
+        return {tag: count for tag, count in found.items() if count > 0}
 
 
 def _platform() -> str:
@@ -100,7 +125,10 @@ def build_snapshot(
     uptime: float,
     debug: Collection[str],
     aaa: Aaa | None,
+    acquire_drops: Mapping[str, int] | None = None,
 ) -> Snapshot:
+    """``acquire_drops``: by ``"MAP SEQ"``, counted from the last clear
+    (:meth:`SendErrorBaseline.since_clear`)."""
     isakmp_rows, ipsec_rows = engine.isakmp_sas(now), engine.ipsec_sas(now)
     ike_sas = tuple(
         ike_sa(
@@ -120,6 +148,7 @@ def build_snapshot(
         interface=facts.crypto_interface,
         acl_tags=facts.acl_tags,
         path_mtu=facts.path_mtu,
+        acquire_drops=acquire_drops,
     )
     return Snapshot(
         router=router_info(facts, uptime, debug),

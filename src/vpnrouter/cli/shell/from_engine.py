@@ -11,11 +11,16 @@ For the router's ``snapshot`` control request (docs/CONTRACTS.md, "control socke
   counters of the data plane's SAs (``lookup(spi, inbound) -> esp.sa.EspSa | None``).
   ``acl_tags`` are the ``"MAP SEQ"`` entries whose SPD policies come from a crypto ACL
   (``flags={origin_is_acl,}``); the others (dynamic maps) print ``flags={}``.
+  ``acquire_drops`` (by ``"MAP SEQ"``) are the packets the data plane dropped because the
+  entry's crypto ACL matched while no SA existed yet (``DataplaneStats.acquire_drops``, counted
+  from the last ``clear crypto sa``): IOS counts them as ``#send errors`` of the entry's flow
+  (the seed's vpn3640 shows 11 after its tunnel came up). They go to the entry's oldest block,
+  the one the first traffic brought up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from vpnrouter.cli.shell.snapshot import EspSa, FlowCounters, IkeSa, IpsecFlow
@@ -131,6 +136,16 @@ def _count(block: _Block, sa: DataplaneSa | None, inbound: bool) -> None:
             block.add(name, getattr(c, name))
 
 
+def _add_acquire_drops(blocks: Iterable[_Block], drops: Mapping[str, int]) -> None:
+    """Each crypto map entry's acquire drops, once, on its oldest block."""
+    counted: set[str] = set()
+    for block in blocks:
+        tag = f"{block.first.map_name} {block.first.map_seq}"
+        if tag not in counted and drops.get(tag, 0) > 0:
+            counted.add(tag)
+            block.add("send_errors", drops[tag])
+
+
 def ipsec_flows(
     rows: Iterable[IpsecSaSnapshot],
     lookup: SaLookup,
@@ -139,6 +154,7 @@ def ipsec_flows(
     acl_tags: Collection[str] = (),
     path_mtu: int = 1500,
     media_mtu: int = 1500,
+    acquire_drops: Mapping[str, int] | None = None,
 ) -> tuple[IpsecFlow, ...]:
     blocks: dict[tuple[object, ...], _Block] = {}
     for row in sorted(rows, key=lambda r: (r.created, r.in_conn_id)):
@@ -149,6 +165,7 @@ def ipsec_flows(
         block.outbound.append(_esp(row, row.outbound_spi, row.out_conn_id, sa_out, False))
         _count(block, sa_in, True)
         _count(block, sa_out, False)
+    _add_acquire_drops(blocks.values(), acquire_drops or {})
     flows: list[IpsecFlow] = []
     for block in blocks.values():
         row = block.first
