@@ -19,8 +19,8 @@ Diffie-Hellman group (default 2, Cisco's default). Then, driven by the gateway:
    offers (``IkeSaUp.replaces`` names the old conn-id), XAuth again (the application answers
    the new :class:`~vpnrouter.ike.events.XauthRequested`), no Mode Config: the new SA keeps
    the address, configuration and IPsec SAs of the old one, which is deleted (Delete sent)
-   once XAuth on the new one has succeeded. The IPsec SAs stay up throughout (RFC 2409: they
-   do not depend on the ISAKMP SA that negotiated them).
+   ``HANDOVER_GRACE`` seconds after XAuth on the new one has succeeded. The IPsec SAs stay
+   up throughout (RFC 2409: they do not depend on the ISAKMP SA that negotiated them).
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ CIPHERS: Final = (
     (ENCR_DES, None),
 )
 HASHES: Final = (HASH_SHA, HASH_MD5)
+HANDOVER_GRACE: Final = 3.0  # seconds the old SA outlives a re-authentication
 
 
 def _esp(name: str, transform: int, key_length: int | None, auth: int, text: str) -> TransformSet:
@@ -159,6 +160,22 @@ def reauthenticate(ctx: Context, old: IkeSa) -> IkeSa | None:
         new.ra.entry = ra.entry
     ctx.isakmp(f"{old.tag}: re-authenticating with {old.peer}: new phase 1 {new.tag}")
     return new
+
+
+def retire_later(ctx: Context, new: IkeSa, old: IkeSa) -> bool:
+    """A re-authenticated client SA is deleted ``HANDOVER_GRACE`` seconds after the new one
+    is ready, when its lifetime ends (Delete sent): a gateway may move the IPsec SAs and the
+    address to the new SA in a job of its own after XAuth (strongSwan does), and a Delete
+    overtaking that job takes them down with the old SA. False for other rekeys."""
+    ra = new.ra
+    if ra is None or ra.server:
+        return False
+    until = ctx.now + HANDOVER_GRACE
+    if old.expires_at is None or old.expires_at > until:
+        old.expires_at = until
+        old.rekey_at = None
+        ctx.isakmp(f"{old.tag}: re-authenticated as {new.tag}: deleting it in {HANDOVER_GRACE:g} s")
+    return True
 
 
 def handed_over(sa: IkeSa) -> bool:

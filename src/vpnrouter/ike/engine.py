@@ -418,6 +418,8 @@ class IkeEngine:
                 quick_mode.start(ctx, sa, request)
             old = ctx.table.ike.get(sa.replaces) if sa.replaces is not None else None
             if old is not None and old.established and client.handed_over(sa):
+                if client.retire_later(ctx, sa, old):
+                    continue
                 informational.send_delete_ike(ctx, old)
                 lifecycle.drop_ike(ctx, old, "rekeyed")
 
