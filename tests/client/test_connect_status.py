@@ -144,6 +144,12 @@ def test_a_state_other_than_connected_is_shown(sockets: Path, run: Run) -> None:
     assert "State: authenticating\n" in text and "Time connected: not yet\n" in text
 
 
+def test_the_current_isakmp_sa_and_its_renewals_are_shown() -> None:
+    phase1 = {"conn_id": 3, "lifetime": 60, "reauthentications": 2, "cookies": "00 11"}
+    text = control.format_status({**STATUS, "phase1": phase1})
+    assert "\nISAKMP SA: conn-id 3, lifetime 60 s, re-authenticated 2 time(s)\n" in text
+
+
 def test_disconnect_waits_until_the_client_is_gone(sockets: Path, run: Run) -> None:
     path = sockets / "office.sock"
     with FakeClient(path) as fake:

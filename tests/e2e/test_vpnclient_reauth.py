@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from _l2l_helpers import VPN2611_CFG, shell, wait_until
@@ -18,6 +19,7 @@ from _vpnclient_helpers import (
     ClientProc,
     client_status,
     resolv_confs,
+    run_vpnclient,
     seed_pcf,
     start_client,
     start_vpn2611,
@@ -68,19 +70,26 @@ def received(pinger: LabProcess) -> int:
     return int(counted.group(1))
 
 
-def renewed(client: ClientProc, before: dict[str, Any], after: dict[str, Any]) -> None:
-    """What the client shows once the renewal is through."""
+def renewed(
+    topology: Topology, client: ClientProc, socket: Path, before: dict[str, Any]
+) -> dict[str, Any]:
+    """What the client shows once the renewal is through (its status, returned)."""
+    after = client_status(topology, "pc", socket)
     assert after["state"] == "connected"
     assert after["phase1"]["reauthentications"] == 1
     assert after["phase1"]["conn_id"] != before["phase1"]["conn_id"]
     assert after["phase1"]["cookies"] != before["phase1"]["cookies"]
     assert after["client_address"] == before["client_address"] == "14.1.1.100"
     assert after["secured_networks"] == before["secured_networks"]
+    text = run_vpnclient(topology, "pc", "status", "--socket", str(socket)).stdout
+    assert f"ISAKMP SA: conn-id {after['phase1']['conn_id']}," in text
+    assert "re-authenticated 1 time(s)" in text
     transcript = client.transcript
     assert transcript.count("Re-authenticating user...") == 1
     assert len(re.findall(SECURE, transcript)) == 2
     assert "Password:" in transcript and "terminated" not in transcript
     assert transcript.count("cisco\n") == 0  # the password is never shown
+    return after
 
 
 def test_reauthentication_with_vpn2611(topology: Topology, seed_factory: SeedFactory) -> None:
@@ -99,8 +108,7 @@ def test_reauthentication_with_vpn2611(topology: Topology, seed_factory: SeedFac
             client.expect(r"Re-authenticating user\.\.\.", timeout=LIFETIME + 10, start=start)
             client.expect(SECURE, timeout=30, start=start)
             assert received(pinger) >= PINGS - 2
-            after = client_status(topology, "pc", socket)
-            renewed(client, before, after)
+            after = renewed(topology, client, socket, before)
             # the same IPsec pair carried the traffic throughout
             assert [p["inbound_spi"] for p in after["ipsec"]] == [first_pair["inbound_spi"]]
 
@@ -149,7 +157,7 @@ def test_reauthentication_with_strongswan(
             client.expect(r"Re-authenticating user\.\.\.", timeout=LIFETIME + 10, start=start)
             client.expect(SECURE, timeout=30, start=start)
             assert received(pinger) >= PINGS - 2
-            renewed(client, before, client_status(topology, "pc", socket))
+            renewed(topology, client, socket, before)
 
             def one_sa() -> Any:
                 sas = server.list_sas()

@@ -285,6 +285,12 @@ def format_status(result: Mapping[str, Any]) -> str:
         lines.append(f"NAT passthrough is active on port UDP {result.get('gateway_port')}")
     else:
         lines.append("NAT passthrough is inactive")
+    phase1 = result.get("phase1")
+    if phase1:
+        lines.append(
+            f"ISAKMP SA: conn-id {phase1.get('conn_id')}, lifetime {phase1.get('lifetime')} s,"
+            f" re-authenticated {phase1.get('reauthentications', 0)} time(s)"
+        )
     lines += ["", "VPN traffic summary."]
     connected = result.get("connected_for")
     lines.append(
