@@ -1,8 +1,10 @@
 """The exec shell against live routers in the namespace lab (both run the seed configurations
 unless a test breaks one on purpose): what ``show`` prints agrees with what crossed the
-wire, ``clear crypto sa`` tears the tunnel down and the next interesting packet brings it
-back, ``debug crypto isakmp`` with ``terminal monitor`` shows a fresh negotiation as it
-happens, and ``show crypto isakmp diagnose`` explains a broken peer configuration.
+wire (the echo requests the initiating router dropped while IKE started are its ``#send
+errors``, counted again from 0 after a clear), ``clear crypto sa`` tears the tunnel down
+and the next interesting packet brings it back, ``debug crypto isakmp`` with ``terminal
+monitor`` shows a fresh negotiation as it happens, and ``show crypto isakmp diagnose``
+explains a broken peer configuration.
 
 The shell is driven the way an operator drives it: ``vpnrouter exec SOCKET COMMAND...``
 (``--json`` for the numbers), and an exec session over the control socket for the monitor.
@@ -25,7 +27,7 @@ from vpnrouter.cli.shell.interactive import Monitor
 from vpnrouter.cli.shell.session import Session
 from vpnrouter.cli.shell_cmd import SocketBackend
 from vpnrouter.lab.netns import Topology
-from vpnrouter.lab.seed import OUTSIDE, VPN2611, VPN3640, SeedLab
+from vpnrouter.lab.seed import HOST_IF, OUTSIDE, VPN2611, VPN3640, SeedLab
 
 pytestmark = pytest.mark.netns
 
@@ -50,6 +52,26 @@ def flow(router: RouterProc) -> dict[str, Any]:
     return only
 
 
+def lan_taps(lab: SeedLab, capture: Any, name: str) -> tuple[Any, Any]:
+    """tshark (ICMP) on host1's and host2's LAN links."""
+    host1 = capture(lab.ns["host1"], HOST_IF, name=f"{name}-host1", capture_filter="icmp")
+    host2 = capture(lab.ns["host2"], HOST_IF, name=f"{name}-host2", capture_filter="icmp")
+    return host1, host2
+
+
+def dropped_echoes(taps: tuple[Any, Any]) -> tuple[int, int]:
+    """Stop both LAN captures: (echo requests host1 -> host2 that never reached host2's
+    LAN, echo replies host2 -> host1 that never reached host1's), i.e. what vpn2611 and
+    vpn3640 dropped (nothing else is lost: the outside segment is a bridge)."""
+    seen = []
+    for tap in taps:
+        tap.stop()
+        seen.append(Counter((p.src, p.dst, p.icmp_type) for p in tap.packets()))
+    at_host1, at_host2 = seen
+    requests, replies = (H1, H2, 8), (H2, H1, 0)
+    return at_host1[requests] - at_host2[requests], at_host2[replies] - at_host1[replies]
+
+
 def test_counters_agree_with_tshark_then_clear_and_debug(
     topology: Topology, seed_factory: Any, capture: Any
 ) -> None:
@@ -57,9 +79,11 @@ def test_counters_agree_with_tshark_then_clear_and_debug(
     r2611 = start_router(topology, lab.vpn2611, VPN2611_CFG, name="vpn2611", debug="")
     r3640 = start_router(topology, lab.vpn3640, VPN3640_CFG, name="vpn3640", debug="")
     tap = capture(lab, OUTSIDE, name="live")
+    lans = lan_taps(lab, capture, "first")
     assert lab.ping("host1", H2, count=20, deadline=30)
     assert lab.ping("host2", H1, count=10, deadline=15)
     tap.stop()
+    requests_dropped, replies_dropped = dropped_echoes(lans)
 
     a, b = flow(r2611), flow(r3640)
     ca, cb = a["counters"], b["counters"]
@@ -67,6 +91,10 @@ def test_counters_agree_with_tshark_then_clear_and_debug(
     assert ca["encaps"] == cb["decaps"] == cb["verify"] >= 30
     assert cb["encaps"] == ca["decaps"] == ca["verify"] >= 30
     assert ca["recv_errors"] == cb["recv_errors"] == 0
+    # IOS: what the first pings lost while IKE started are the send errors of the flow:
+    # vpn2611 (initiator) dropped echo requests, vpn3640 echo replies until QM3 came
+    assert requests_dropped >= 1
+    assert ca["send_errors"] == requests_dropped and cb["send_errors"] == replies_dropped
     out_a, out_b = a["outbound"][-1]["spi"], b["outbound"][-1]["spi"]
     assert out_a == b["inbound"][-1]["spi"] and out_b == a["inbound"][-1]["spi"]
     # ... and the packets tshark saw on the outside segment, SPI by SPI
@@ -85,9 +113,16 @@ def test_counters_agree_with_tshark_then_clear_and_debug(
     assert shell(r2611, "clear crypto sa") == ""
     wait_until("IPsec SAs gone on both routers", lambda: not flows(r2611) and not flows(r3640))
     assert [row["state"] for row in active_isakmp(r3640)] == ["QM_IDLE"]
+    lans = lan_taps(lab, capture, "again")
     assert lab.ping("host1", H2, count=3, deadline=20)
+    requests_dropped_again, _ = dropped_echoes(lans)
     again = flow(r2611)
     assert again["outbound"][-1]["spi"] != out_a and again["counters"]["encaps"] >= 3
+    # the send errors started again from 0 at the clear: only this ping's losses count,
+    # while the data plane's own figure keeps growing
+    assert again["counters"]["send_errors"] == requests_dropped_again >= 1
+    acquire_drops = r2611.status()["dataplane"]["acquire_drops"]["clientmap 1"]
+    assert acquire_drops == requests_dropped + requests_dropped_again
     assert flow(r3640)["inbound"][-1]["spi"] == again["outbound"][-1]["spi"]
 
     # debug crypto isakmp + terminal monitor: a fresh main mode, line by line
