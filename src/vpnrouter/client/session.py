@@ -15,6 +15,9 @@ What flows where (the same plumbing as the router, :mod:`vpnrouter.netio.ikelink
   one stays until its ``ChildSaDown``. Counters of removed SAs are kept for the statistics.
   Answering the gateway's rekey, the new inbound SA accepts from QM2 on (``InboundSaUp``;
   ``InboundSaDown`` if QM3 never came), as the router does.
+- ESP on an SPI without an inbound SA is logged (``debug ipsec``) and answered, like the
+  router does, with an INVALID-SPI notify over the ISAKMP SA (``IkeEngine.unknown_spi``,
+  rate-limited there): the gateway's invalid SPI recovery deletes its stale pair.
 - Re-authentication (the engine's client half renews phase 1 before it expires): the
   ``IkeSaUp`` that ``replaces`` our ISAKMP SA makes the new one the connection's
   (``conn_id``, ``ike``); the old one's ``IkeSaDown`` is then no longer ours.
@@ -53,7 +56,7 @@ from vpnrouter.ike.events import (
 )
 from vpnrouter.ike.policy import IOS_DEFAULT_LIFETIME, DpdPolicy, IkePolicy, RetransmitPolicy
 from vpnrouter.ike.snapshots import IsakmpSaSnapshot
-from vpnrouter.netio.events import DataplaneEvent, IkeDatagram, SaLifetime
+from vpnrouter.netio.events import DataplaneEvent, IkeDatagram, SaLifetime, UnknownSpi
 from vpnrouter.netio.ikelink import EngineLink, esp_inbound, esp_pair
 from vpnrouter.netio.loop import Dataplane, DataplaneConfig
 
@@ -210,6 +213,12 @@ class ClientSession:
     async def start(self) -> None:
         """Create the TUN device and the sockets (UDP 500 and 4500, raw ESP) on our address."""
         self._loop = asyncio.get_running_loop()
+        self.assemble()
+        await self.plane.start()
+        self._reporter = asyncio.create_task(self.link.report_traffic())
+
+    def assemble(self) -> None:
+        """The engine, the data plane (no descriptors open yet) and the link between them."""
         self.started_at = self.now()
         settings = self.settings
         self._engine = IkeEngine(
@@ -220,7 +229,6 @@ class ClientSession:
             local=settings.local, tun_name=settings.tun_name, tun_mtu=settings.tun_mtu
         )
         self._plane = Dataplane(config, self._on_dataplane, clock=self.now)
-        await self._plane.start()
         self._link = EngineLink(
             self._engine,
             self._plane,
@@ -228,7 +236,6 @@ class ClientSession:
             on_event=self._on_event,
             on_error=self._on_error,
         )
-        self._reporter = asyncio.create_task(self._link.report_traffic())
 
     async def close(self) -> None:
         """Stop the timers and close the data plane (the TUN device goes, with its routes)."""
@@ -323,10 +330,26 @@ class ClientSession:
             link.receive(event)
         elif isinstance(event, SaLifetime):
             link.lifetime(event)
+        elif isinstance(event, UnknownSpi):
+            self._unknown_spi(event)
         else:
-            return  # no SPD policies: no acquires; unknown SPIs are only counted
+            return  # no SPD policies: no acquires
         link.service()
         self._check_hash_failures()
+
+    def _unknown_spi(self, event: UnknownSpi) -> None:
+        """ESP on an SPI we have no inbound SA for: as the router does (IOS), log it and tell
+        the sender with a protected INVALID-SPI notify over our ISAKMP SA with it (the
+        engine's, at most one a second; none without an ISAKMP SA or for an SPI a quick mode
+        in progress gave out). The gateway then deletes that pair and renegotiates."""
+        spi = event.spi
+        if self.log is not None:
+            text = (
+                f"IPSEC: decaps: received ESP packet with invalid SPI 0x{spi:08X}({spi}) from"
+                f" {event.peer} for {self.settings.local}: no inbound SA, discarded"
+            )
+            self.log(LogLine(LogFacility.IPSEC, text, 4))
+        self.engine.unknown_spi(spi, event.peer, event.peer_port, self.now())
 
     def _check_hash_failures(self) -> None:
         failures = self.engine.counters.get("hash_failures", 0)
