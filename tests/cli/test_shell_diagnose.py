@@ -20,6 +20,7 @@ from vpnrouter.ike.engine import IkeEngine
 from vpnrouter.ike.policy import Flow, IkePolicy
 from vpnrouter.router.diagnose import diagnose
 from vpnrouter.router.policy_builder import build, build_aaa
+from vpnrouter.wire.constants import IdType
 
 SEED = Path(__file__).resolve().parents[2] / "examples" / "seed"
 A2611, A3640, PC = "172.18.124.159", "172.18.124.199", "198.51.100.10"
@@ -318,3 +319,83 @@ def test_shell_prints_the_diagnosis() -> None:
         "No ISAKMP SA with 10.0.0.1, and no crypto map names it as a peer.\n"
     )
     assert Snapshot.from_json(snap.to_json()).diagnoses == (found,)
+
+
+HOSTNAME_KEY = "crypto isakmp key branchkey hostname branch.example.net no-xauth"
+
+
+def aggressive_peer(net: Net, name: str, key: str) -> IkeEngine:
+    """A LAN-to-LAN peer on 198.51.100.10 that starts aggressive mode identifying as
+    ``name`` (ID_FQDN), as IOS does with ``crypto isakmp identity hostname``."""
+    engine = IkeEngine(IkePolicy((), (), ()), [PC], random.Random(4).randbytes)
+    net.by_addr[PC] = Client(engine)
+    engine.initiate_remote_access(A2611, name, key, net.now, id_type=IdType.FQDN)
+    net.pump()
+    return engine
+
+
+def with_hostname_key() -> str:
+    group = "crypto isakmp client configuration group"
+    return seed_text("vpn2611", (group, f"{HOSTNAME_KEY}\n{group}"))
+
+
+def test_a_peer_identified_by_name_with_the_wrong_key_names_the_hostname_key() -> None:
+    r2611 = router("vpn2611", with_hostname_key(), 1)
+    net = Net(r2611, None)
+    aggressive_peer(net, "Branch.Example.NET", "not-branchkey")
+    net.advance(120)
+    found = r2611.diagnosis(PC, net.now)
+    assert (found.verdict, found.phase, found.state) == ("failed", 1, "AG_INIT_EXCH")
+    assert found.text.endswith(
+        "The pre-shared key of hostname branch.example.net (the name it identified by)"
+        " differs on the two sides."
+    )
+    assert refs(found) == [
+        (79, "crypto isakmp key ***** hostname branch.example.net no-xauth")
+    ]  # not the address key of line 70, and no secret
+    assert "branchkey" not in str(found) and "not-branchkey" not in str(found)
+
+
+def test_a_name_that_is_neither_a_group_nor_a_hostname_key() -> None:
+    r2611 = router("vpn2611", with_hostname_key(), 1)
+    net = Net(r2611, None)
+    aggressive_peer(net, "stranger.example.net", "branchkey")
+    found = r2611.diagnosis(PC, net.now)
+    assert (found.verdict, found.phase) == ("failed", 1)
+    assert found.text == (
+        "peer 198.51.100.10 identified itself as 'stranger.example.net' in aggressive mode:"
+        " no client group and no crypto isakmp key ... hostname has that name. Our hostname"
+        " key is for branch.example.net."
+    )
+    assert refs(found) == [
+        (79, "crypto isakmp key ***** hostname branch.example.net no-xauth"),
+        (80, "crypto isakmp client configuration group 3000client"),
+    ]
+
+
+def test_a_static_peer_with_only_a_hostname_key_must_start_the_tunnel_itself() -> None:
+    by_name = "crypto isakmp key cisco123 hostname vpn3640.example.net no-xauth"
+    text = seed_text("vpn2611", ("crypto isakmp key cisco123 address 172.18.124.199 no-xauth",
+                                 by_name))  # fmt: skip
+    r2611 = router("vpn2611", text, 1)
+    idle = r2611.diagnosis(A3640, 0.0)
+    assert idle.verdict == "idle"
+    assert idle.text == (
+        "no ISAKMP SA with 172.18.124.199 yet: crypto map clientmap 1 names it as peer, but"
+        " no crypto isakmp key ... address line covers it, so our traffic (access-list 100"
+        " permits 10.10.10.0/24 -> 10.10.20.0/24) cannot start the negotiation. We key"
+        " vpn3640.example.net by name only (crypto isakmp key ... hostname), which main mode"
+        " cannot use: only the peer can bring this tunnel up, identifying by name in"
+        " aggressive mode."
+    )
+    hostname_ref = (70, "crypto isakmp key ***** hostname vpn3640.example.net no-xauth")
+    assert hostname_ref in refs(idle)
+    # our own traffic tries anyway: main mode has no key to use
+    net = Net(r2611, None)
+    net.traffic(r2611, "10.10.10.10", "10.10.20.10")
+    failed = r2611.diagnosis(A3640, net.now)
+    assert (failed.verdict, failed.phase) == ("failed", 1)
+    assert failed.text.startswith("we have no pre-shared key for 172.18.124.199")
+    assert failed.text.endswith("only the peer can bring this tunnel up, identifying by name"
+                                " in aggressive mode.")  # fmt: skip
+    assert refs(failed) == [hostname_ref, (114, "crypto map clientmap 1 ipsec-isakmp")]

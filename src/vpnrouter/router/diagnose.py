@@ -124,6 +124,8 @@ def _diagnosis(
 def _phase1(refs: Refs, row: IsakmpSaSnapshot) -> Finding:
     """The last phase 1 with this peer failed: say why."""
     failure = row.failure or "no reason recorded"
+    if row.aggressive and not row.initiator and failure.startswith("client group "):
+        return _unknown_name(refs, row)
     if failure.startswith("no pre-shared key") or (
         not row.aggressive and not row.group_name and refs.key_for(row.peer) is None
     ):
@@ -198,12 +200,18 @@ def _key_refs(refs: Refs, row: IsakmpSaSnapshot) -> list[ConfigRef]:
     group = refs.group_of(row.group_name)
     if group is not None:
         return [refs.group(group)]
-    key = refs.key_for(row.peer)
+    by_name = refs.hostname_key_for(row.peer_id) if row.aggressive else None
+    key = by_name or refs.key_for(row.peer)
     return [refs.key(key)] if key is not None else []
 
 
 def _key_mismatch(refs: Refs, row: IsakmpSaSnapshot, why: str) -> Finding:
-    what = f"the group key of {row.group_name}" if row.group_name else "the pre-shared key"
+    by_name = refs.hostname_key_for(row.peer_id) if row.aggressive else None
+    what = "the pre-shared key"
+    if row.group_name:
+        what = f"the group key of {row.group_name}"
+    elif by_name is not None:
+        what = f"the pre-shared key of hostname {by_name.hostname} (the name it identified by)"
     text = (
         f"phase 1 with {row.peer} failed in {row.state} during authentication: {why}."
         f" {what[0].upper()}{what[1:]} differs on the two sides."
@@ -217,7 +225,36 @@ def _no_key(refs: Refs, row: IsakmpSaSnapshot) -> Finding:
         " covers it, so no pre-share policy can be used with it."
     )
     entries = refs.entries_for(row.peer)
-    return Finding(text, tuple(refs.entry(e) for e in entries))
+    found = [refs.entry(e) for e in entries]
+    if refs.hostname_keys():
+        text += " " + _by_name_only(refs)
+        found += [refs.key(k) for k in refs.hostname_keys()]
+    return Finding(text, tuple(found))
+
+
+def _by_name_only(refs: Refs) -> str:
+    """A peer we have hostname keys for but no address key: main mode (ours) keys by
+    address, so only the peer's aggressive mode with an ID_FQDN can use them."""
+    return (
+        f"We key {refs.hostname_keys_text()} by name only (crypto isakmp key ... hostname),"
+        " which main mode cannot use: only the peer can bring this tunnel up, identifying by"
+        " name in aggressive mode."
+    )
+
+
+def _unknown_name(refs: Refs, row: IsakmpSaSnapshot) -> Finding:
+    """An aggressive-mode peer gave a name that is neither a client group nor the name of a
+    ``crypto isakmp key ... hostname`` (INVALID-ID-INFORMATION)."""
+    text = (
+        f"peer {row.peer} identified itself as {row.peer_id!r} in aggressive mode: no client"
+        " group and no crypto isakmp key ... hostname has that name."
+    )
+    keys = refs.hostname_keys()
+    if keys:
+        text += f" Our hostname {plural(len(keys), 'key is', 'keys are')} for"
+        text += f" {refs.hostname_keys_text()}."
+    groups = [refs.group(g) for g in refs.config.client_groups]
+    return Finding(text, tuple([refs.key(k) for k in keys] + groups))
 
 
 def _no_answer(refs: Refs, row: IsakmpSaSnapshot, failure: str) -> Finding:
@@ -293,14 +330,22 @@ def _idle(refs: Refs, peer: str) -> Diagnosis:
     entries = refs.entries_for(peer)
     names = join([f"crypto map {e.map_name} {e.seq}" for e in entries])
     acls = join([refs.acl_permits_text(e) for e in entries])
+    key = refs.key_for(peer)
+    found: list[ConfigRef] = []
+    for entry in entries:
+        found += [refs.entry(entry), *refs.acl_refs(entry)]
+    if key is None and refs.hostname_keys():
+        text = (
+            f"no ISAKMP SA with {peer} yet: {names} names it as peer, but no crypto isakmp"
+            f" key ... address line covers it, so our traffic ({acls}) cannot start the"
+            f" negotiation. {_by_name_only(refs)}"
+        )
+        found += [refs.key(k) for k in refs.hostname_keys()]
+        return Diagnosis(peer=peer, verdict="idle", text=text, config=unique(found))
     text = (
         f"no ISAKMP SA with {peer} yet: {names} names it as peer; the first packet that"
         f" matches ({acls}) starts the negotiation."
     )
-    found: list[ConfigRef] = []
-    for entry in entries:
-        found += [refs.entry(entry), *refs.acl_refs(entry)]
-    key = refs.key_for(peer)
     if key is not None:
         found.append(refs.key(key))
     return Diagnosis(peer=peer, verdict="idle", text=text, config=unique(found))

@@ -8,7 +8,8 @@
   ``"3, 5 and 10"``.
 - ``Refs(config)``: the ``ConfigRef`` of the model objects (their source line and the line's
   text as ``show running-config`` prints it, secrets masked) and the lookups a diagnosis needs:
-  the pre-share policies, the key for a peer, the crypto map entries naming a peer, their
+  the pre-share policies, the key for a peer (by address, or by the name an aggressive-mode
+  peer gave: ``crypto isakmp key ... hostname``), the crypto map entries naming a peer, their
   transform sets and crypto ACL lines.
 """
 
@@ -25,6 +26,7 @@ from vpnrouter.config.model import (
     ClientGroup,
     CryptoMap,
     CryptoMapEntry,
+    IsakmpHostnameKey,
     IsakmpKey,
     IsakmpPolicy,
     RunningConfig,
@@ -124,7 +126,7 @@ class Refs:
         return ConfigRef(policy.line, f"crypto isakmp policy {policy.priority}")
 
     @staticmethod
-    def key(key: IsakmpKey) -> ConfigRef:
+    def key(key: IsakmpKey | IsakmpHostnameKey) -> ConfigRef:
         text = key_line(key).replace(f"key {key.key} ", f"key {MASK} ", 1)
         return ConfigRef(key.line, text)
 
@@ -162,6 +164,20 @@ class Refs:
             return self.config.isakmp_key_for(IPv4Address(peer))
         except ValueError:
             return None
+
+    def hostname_key_for(self, peer_id: str) -> IsakmpHostnameKey | None:
+        """The ``crypto isakmp key ... hostname`` key an aggressive-mode peer identifying as
+        ``peer_id`` gets: only when no client group has that name (the group comes first)."""
+        if not peer_id or self.config.client_group(peer_id) is not None:
+            return None
+        return self.config.isakmp_key_for_hostname(peer_id)
+
+    def hostname_keys(self) -> tuple[IsakmpHostnameKey, ...]:
+        return self.config.isakmp_hostname_keys
+
+    def hostname_keys_text(self) -> str:
+        """``vpn.example.net and branch.example.net``: the names of the hostname keys."""
+        return join([k.hostname for k in self.hostname_keys()])
 
     def entries_for(self, peer: str) -> list[CryptoMapEntry]:
         """Static entries of the applied crypto map whose ``set peer`` names ``peer``."""
