@@ -1,6 +1,7 @@
 """vpnclient re-authenticates before its phase 1 expires, as the Cisco VPN Client does: a new
-aggressive mode and XAuth (the password kept from --password-stdin), no Mode Config; the
-tunnel, the address and the IPsec SAs stay up and a ping keeps getting through.
+aggressive mode and XAuth (the password asked again on the terminal it was typed on, or
+the one from --password-stdin kept in memory), no Mode Config; the tunnel, the address and
+the IPsec SAs stay up and a ping keeps getting through.
 
 Against our vpn2611 with the seed's configuration and ``lifetime 60`` (the shortest IOS
 accepts) in its client policy, and against strongSwan as XAuth/Mode Config responder with
@@ -22,6 +23,7 @@ from _vpnclient_helpers import (
     run_vpnclient,
     seed_pcf,
     start_client,
+    start_seed_client,
     start_vpn2611,
     write_profile,
 )
@@ -97,16 +99,27 @@ def test_reauthentication_with_vpn2611(topology: Topology, seed_factory: SeedFac
     router = start_vpn2611(topology, lab, short_phase1_config(topology))
     with resolv_confs() as confs:
         confs.prepare(lab["pc"])
-        client, socket = connect(topology)
+        client, socket = start_seed_client(topology, "pc", script_login=False)
         try:
+            client.expect(r"Username \[cisco\]: ")
+            client.type("\n")
+            client.expect(r"Password: ")
+            client.type("cisco\n")
             client.expect(r"to disconnect\.")
             before = client_status(topology, "pc", socket)
             assert before["phase1"]["lifetime"] == LIFETIME  # vpn2611's RESPONDER-LIFETIME
             (first_pair,) = before["ipsec"]
             pinger = ping(topology, lab)
             start = len(client.transcript)
-            client.expect(r"Re-authenticating user\.\.\.", timeout=LIFETIME + 10, start=start)
-            client.expect(SECURE, timeout=30, start=start)
+            found = client.expect(
+                r"Re-authenticating user\.\.\.", timeout=LIFETIME + 10, start=start
+            )
+            # typed on the terminal: asked again there (the user name is kept)
+            found = client.expect(r"Password: ", start=found.end())
+            client.type("cisco\n")
+            client.expect(SECURE, timeout=30, start=found.end())
+            renewal = client.transcript[start:]
+            assert "Username" not in renewal and "Password: \nAuthenticating" in renewal
             assert received(pinger) >= PINGS - 2
             after = renewed(topology, client, socket, before)
             # the same IPsec pair carried the traffic throughout
@@ -158,6 +171,8 @@ def test_reauthentication_with_strongswan(
             client.expect(SECURE, timeout=30, start=start)
             assert received(pinger) >= PINGS - 2
             renewed(topology, client, socket, before)
+            # --password-stdin: the password kept in memory, nothing asked or read again
+            assert client.transcript.count("Password: <from standard input>") == 1
 
             def one_sa() -> Any:
                 sas = server.list_sas()
