@@ -1,4 +1,13 @@
-"""IOS spellings of algorithm numbers for debug lines and ``show`` snapshots."""
+"""IOS spellings of algorithm numbers for debug lines and ``show`` snapshots.
+
+Sources: ``3DES-CBC``, ``SHA`` and ``pre-share`` appear in the ``debug crypto isakmp`` lines
+of shared/reference/ios-show-formats.md (``ISAKMP:      encryption 3DES-CBC``, ``hash SHA``,
+``auth pre-share``); the transform-set form (``esp-aes 256 esp-sha512-hmac``, ``esp-des
+esp-sha-hmac``) appears in its ``IPSEC(validate_proposal_request)`` and
+``IPSEC(ipsec_process_proposal)`` lines, and ``Tunnel`` in the seed's ``show crypto ipsec
+sa`` (``in use settings ={Tunnel, }``). The other names follow IOS 12.x debug output as
+remembered and are unconfirmed.
+"""
 
 from __future__ import annotations
 

@@ -125,7 +125,8 @@ def assign_address(ctx: Context, sa: IkeSa) -> tuple[IPv4Address | None, str]:
         return None, f"no free address in pool {group.pool}"
     ra.address = address
     ctx.leases[address] = ClientLease(group.pool, sa.conn_id, sa.peer, ra.group, ra.username)
-    # IOS 12.x debug wording, from memory (not confirmed).
+    # IOS 12.x debug wording, from memory; unconfirmed (no source found: see
+    # vpnrouter.ike.exchanges.xauth).
     ctx.isakmp(f"{sa.tag}: allocating address {address}")
     return address, ""
 
@@ -146,6 +147,7 @@ def release_unused(ctx: Context, reason: str) -> None:
         del ctx.leases[address]
         if ctx.aaa is not None:
             ctx.aaa.pools.release(address)
+        # IOS 12.x debug wording, from memory; unconfirmed (as "allocating address" above)
         ctx.isakmp(f"ISAKMP: returning address {address} to pool {lease.pool}")
         user = lease.username or "<none>"
         ctx.syslog(

@@ -6,6 +6,14 @@ REQUEST is answered by a REPLY and a SET by an ACK with the same message ID, eac
 chaining its IV from the previous one of that exchange (RFC 2409 appendix B). We retransmit
 our REQUEST/SET until the answer comes; an answer is repeated from the reply cache when the
 same request arrives again.
+
+Debug wording: the ``sending packet to <peer> my_port <n> peer_port <n> (R|I) <state>`` form
+is a real IOS line (a ``debug crypto isakmp`` paste from a later IOS, ``ISAKMP:(0):``
+prefix, shows ``ISAKMP:(0): sending packet to 213.100.24.75 my_port 500 peer_port 500 (I)
+MM_NO_STATE``, https://pastebin.com/f67de1fb5; we keep the ``ISAKMP (0:N):`` prefix of the
+seed's 12.2 era). The state name ``CONF_XAUTH``, ``initiating peer config to <peer>. ID = <mid>``
+and ``deleting node <mid> error FALSE reason "..."`` are remembered 12.x lines, unconfirmed
+(see :mod:`vpnrouter.ike.exchanges.xauth`).
 """
 
 from __future__ import annotations

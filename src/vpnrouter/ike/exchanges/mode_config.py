@@ -9,6 +9,12 @@ without one, a clear log line, and the deletion of the client's ISAKMP SA.
 
 The client half asks like vpnc does, reports :class:`~vpnrouter.ike.events.ModeConfigReceived`
 and starts quick mode for (its address <-> each split-include network, or 0.0.0.0/0).
+
+Debug wording: ``checking request:`` with one ``ISAKMP:    <attribute>`` line per requested
+attribute, the ``ISAKMP: Sending ...`` lines of :mod:`~vpnrouter.ike.exchanges.unity` and
+``responding to peer config from <peer>. ID = <mid>`` are remembered IOS 12.x lines,
+unconfirmed (no source found; see :mod:`vpnrouter.ike.exchanges.xauth`). Lines marked
+"ours" (declined attributes, refusals, the client half) have no IOS counterpart we know of.
 """
 
 from __future__ import annotations
@@ -56,7 +62,7 @@ def _answer(ctx: Context, sa: IkeSa, requested: tuple[int, ...]) -> tuple[unity.
         ctx.isakmp(f"ISAKMP: {note}")
     for attr_type in requested:
         if not any(a.type == attr_type for a in reply.attributes):
-            ctx.isakmp(f"{sa.tag}: declining attribute {unity.ios_name(attr_type)}")
+            ctx.isakmp(f"{sa.tag}: declining attribute {unity.ios_name(attr_type)}")  # ours
     return reply, why
 
 
@@ -66,7 +72,7 @@ def _connected(ctx: Context, sa: IkeSa, why: str) -> None:
         return  # asked again (or pushed and asked): same answer, already reported
     ra.config_done = True
     if why:
-        # A clear refusal: the client cannot work without an address.
+        # A clear refusal: the client cannot work without an address (ours).
         ctx.isakmp(f"{sa.tag}: no address for client {sa.peer}: {why}")
         sessions.tunnel_status(ctx, sa, f"Mode Config refused: {why}")
         informational.send_delete_ike(ctx, sa)
@@ -87,12 +93,12 @@ def server_request(
 ) -> None:
     ra = _ra(sa)
     if not ra.ready:
-        ctx.isakmp(f"{sa.tag}: Mode Config request before XAUTH finished: ignored")
+        ctx.isakmp(f"{sa.tag}: Mode Config request before XAUTH finished: ignored")  # ours
         return
     if not _settings_allow(ctx, sa):
         ctx.isakmp(f"{sa.tag}: client configuration address is not configured: request ignored")
         return
-    ctx.isakmp(f"{sa.tag}: checking request:")
+    ctx.isakmp(f"{sa.tag}: checking request:")  # remembered IOS wording, unconfirmed
     requested = tuple(a.type for a in payload.attributes)
     for attr in payload.attributes:
         ctx.isakmp(f"ISAKMP:    {unity.ios_name(attr.type)}")

@@ -5,6 +5,10 @@ draft-dukes-ike-mode-cfg-02 3.2: REQUEST -> REPLY, SET -> ACK, same message ID. 
 message is follows from who we are (router or client) and whether its message ID is an
 exchange we started. A message only acts after its HASH verified (principle 2); a client
 waiting for its user recognises the gateway's retransmitted XAuth request by its bytes.
+
+Debug wording: ``processing transaction payload from ... message ID = ...`` and ``Config
+payload REQUEST/REPLY/SET/ACK`` are remembered IOS 12.x lines, unconfirmed (no source found;
+see :mod:`vpnrouter.ike.exchanges.xauth`); the other lines here are ours.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ def handle(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> None:
     mid = header.message_id
     if ra is None:
         ctx.counters["dropped"] += 1
-        ctx.isakmp(f"{sa.tag}: transaction exchange from a peer without XAuth/Mode Config")
+        ctx.isakmp(f"{sa.tag}: transaction exchange from a peer without XAuth/Mode Config")  # ours
         return
     if ra.pending_xauth is not None and data == ra.pending_xauth.raw:
         ctx.counters["duplicates"] += 1  # the gateway repeats while our user types
@@ -44,6 +48,7 @@ def handle(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> None:
         sa.message_ids.claim(mid)
     liveness.heard(ctx, sa)
     ra.waiting = None
+    # remembered IOS wording, unconfirmed
     ctx.isakmp(
         f"{sa.tag}: processing transaction payload from {sa.peer}. message ID = {signed_mid(mid)}"
     )

@@ -29,7 +29,7 @@ HOST_MASK: Final = IPv4Address("255.255.255.255")
 _A = CfgAttr
 
 # The attribute names IOS prints under "ISAKMP (0:N): checking request:" (IOS 12.x debug
-# output as remembered; unconfirmed for the Unity ones).
+# output as remembered; unconfirmed, no source found: see vpnrouter.ike.exchanges.xauth).
 IOS_NAMES: Final[dict[int, str]] = {
     _A.INTERNAL_IP4_ADDRESS: "IP4_ADDRESS",
     _A.INTERNAL_IP4_NETMASK: "IP4_NETMASK",
@@ -111,6 +111,8 @@ def _text(attr_type: int, value: str) -> DataAttribute:
     return cfg_attribute(attr_type, value.encode())
 
 
+# The notes become the "ISAKMP: Sending ..." debug lines: written after IOS 12.x output as
+# remembered, unconfirmed (no source found: see vpnrouter.ike.exchanges.xauth).
 def _one(
     attr_type: int, group: ClientGroup | None, address: IPv4Address | None, version: str
 ) -> list[tuple[DataAttribute, str]]:

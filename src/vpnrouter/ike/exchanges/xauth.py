@@ -14,8 +14,13 @@ credentials with the crypto map's ``client authentication list`` and gives the c
 the user again), the last one STATUS=FAIL and the deletion of the ISAKMP SA. Passwords are
 never logged, not even at the secrets level; only the attribute types are.
 
-IOS debug wording below (``Need XAUTH``, ``ISAKMP/xauth: request attribute ..._V2``,
-``XAUTH ACK Processed``) is as remembered from IOS 12.2-12.4 routers; not confirmed.
+Debug wording. The IOS-looking lines (``Need XAUTH``, ``ISAKMP/xauth: request attribute
+..._V2``, ``ISAKMP/xauth: reply attribute ..._V2``, ``XAUTH ACK Processed``) are as
+remembered from IOS 12.2-12.4 routers and remain unconfirmed: the seed document (Cisco's
+Japanese configuration example, shared/seed/) shows no debug output, the reference
+shared/reference/ios-show-formats.md has no XAuth lines, and no stored public page reached
+in November 2026 (Cisco TAC notes, pastebin transcripts) shows a 12.x transaction exchange.
+Lines marked "ours" have no IOS counterpart we know of.
 """
 
 from __future__ import annotations
@@ -95,8 +100,8 @@ def start(ctx: Context, sa: IkeSa, message: str = "") -> Transaction:
     if message:
         attrs.append(cfg_attribute(_A.XAUTH_MESSAGE, message.encode()))
     if not _ra(sa).xauth_failures:
-        ctx.isakmp(f"{sa.tag}: Need XAUTH")
-    for attr in attrs:
+        ctx.isakmp(f"{sa.tag}: Need XAUTH")  # remembered IOS wording, unconfirmed
+    for attr in attrs:  # remembered IOS wording, unconfirmed; attribute types only
         ctx.isakmp(f"ISAKMP/xauth: request attribute {_ios(attr.type)}")
     return cfgmsg.start(ctx, sa, TxKind.XAUTH_REQUEST, CfgMessageType.REQUEST, attrs)
 
@@ -119,7 +124,7 @@ def _credentials(payload: AttributePayload) -> tuple[str, str] | None:
 def server_reply(ctx: Context, sa: IkeSa, tx: Transaction, payload: AttributePayload) -> None:
     ra = _ra(sa)
     cfgmsg.finish(ctx, sa, tx, "Done with xauth request/reply exchange")
-    for attr in payload.attributes:
+    for attr in payload.attributes:  # remembered IOS wording, unconfirmed; never a value
         ctx.isakmp(f"ISAKMP/xauth: reply attribute {_ios(attr.type)}")
     status = find_attribute(payload.attributes, _A.XAUTH_STATUS)
     if status is not None and status.is_tv and status.as_int() == XauthStatus.FAIL:
@@ -142,7 +147,7 @@ def server_reply(ctx: Context, sa: IkeSa, tx: Transaction, payload: AttributePay
         _refused(ctx, sa, username, why)
         return
     ra.username = username
-    ctx.isakmp(f"{sa.tag}: XAUTH user {username} authenticated by list {list_name}")
+    ctx.isakmp(f"{sa.tag}: XAUTH user {username} authenticated by list {list_name}")  # ours
     sessions.tunnel_status(ctx, sa, "User Authenticated")
     ctx.emit(XauthSucceeded(sa.conn_id, sa.peer, username, ra.group))
     _send_status(ctx, sa, XauthStatus.OK)
@@ -153,6 +158,7 @@ def _refused(ctx: Context, sa: IkeSa, username: str, why: str, *, final: bool = 
     ra.xauth_failures += 1
     left = 0 if final else max(0, ctx.policy.xauth_attempts - ra.xauth_failures)
     ra.username = username
+    # ours; ``why`` comes from the AAA result, which never carries the password
     ctx.isakmp(f"{sa.tag}: XAUTH authentication of {username or '<no user>'} failed: {why}")
     sessions.tunnel_status(ctx, sa, f"User Authentication failed ({why}), {left} attempt(s) left")
     ctx.emit(XauthFailed(sa.conn_id, sa.peer, left, username, why))
@@ -172,7 +178,7 @@ def _send_status(ctx: Context, sa: IkeSa, status: int) -> None:
 # draft-beaulieu-ike-xauth-02 4.2: the ACK closes XAuth; a failed one ends the ISAKMP SA.
 def server_ack(ctx: Context, sa: IkeSa, tx: Transaction) -> None:
     cfgmsg.finish(ctx, sa, tx, "Transaction mode done")
-    ctx.isakmp(f"{sa.tag}: XAUTH ACK Processed")
+    ctx.isakmp(f"{sa.tag}: XAUTH ACK Processed")  # remembered IOS wording, unconfirmed
     if tx.status == XauthStatus.OK:
         _authenticated(ctx, sa)
     else:
@@ -217,6 +223,8 @@ def expired(ctx: Context, sa: IkeSa, tx: Transaction) -> None:
 
 
 # --- client half ----------------------------------------------------------------------------
+# Its log lines are ours: the Cisco VPN Client 4.8 writes its own numbered log
+# ("Sev=Info/4 CM/0x..."; seen in https://pastebin.com/xCJwcC2Q), not IOS debug lines.
 
 
 # draft-beaulieu-ike-xauth-02 6.1: tell the user what the gateway asks for.
