@@ -207,6 +207,44 @@ def test_ios_style_logs_and_never_a_password() -> None:
     assert {e.severity for e in status} == {6}
 
 
+# The router's debug lines for XAuth and Mode Config, in the order it writes them. The
+# wording is IOS 12.x as remembered (no transcript found to confirm it; see the docstring of
+# vpnrouter.ike.exchanges.xauth): this pins it so that a correction is a deliberate change.
+XAUTH_AND_MODE_CONFIG_LINES = (
+    "ISAKMP (0:1): Need XAUTH",
+    "ISAKMP/xauth: request attribute XAUTH_USER_NAME_V2",
+    "ISAKMP/xauth: request attribute XAUTH_USER_PASSWORD_V2",
+    "ISAKMP (0:1): initiating peer config to 64.102.55.142. ID = ",
+    "ISAKMP (0:1): sending packet to 64.102.55.142 my_port 500 peer_port 500 (R) CONF_XAUTH",
+    "ISAKMP (0:1): processing transaction payload from 64.102.55.142. message ID = ",
+    "ISAKMP: Config payload REPLY",
+    'error FALSE reason "Done with xauth request/reply exchange"',
+    "ISAKMP/xauth: reply attribute XAUTH_USER_NAME_V2",
+    "ISAKMP/xauth: reply attribute XAUTH_USER_PASSWORD_V2",
+    "ISAKMP (0:1): initiating peer config to 64.102.55.142. ID = ",
+    "ISAKMP: Config payload ACK",
+    'error FALSE reason "Transaction mode done"',
+    "ISAKMP (0:1): XAUTH ACK Processed",
+    "ISAKMP: Config payload REQUEST",
+    "ISAKMP (0:1): checking request:",
+    "ISAKMP:    IP4_ADDRESS",
+    "ISAKMP:    APPLICATION_VERSION",
+    "ISAKMP (0:1): allocating address 14.1.1.100",
+    "ISAKMP: Sending private address: 14.1.1.100",
+    "ISAKMP (0:1): responding to peer config from 64.102.55.142. ID = ",
+    'error FALSE reason "No Error"',
+)
+
+
+def test_xauth_and_mode_config_debug_lines_in_order() -> None:
+    net = seed_net()
+    client = add_client(net, "c1", "64.102.55.142")
+    connect(net, client)
+    lines = iter(router(net).log_text().splitlines())
+    for expected in XAUTH_AND_MODE_CONFIG_LINES:
+        assert any(expected in line for line in lines), expected
+
+
 def test_conn_ids_and_gateway_address_in_the_client_rows() -> None:
     net = seed_net()
     client = add_client(net, "c1", "64.102.55.142")

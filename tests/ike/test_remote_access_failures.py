@@ -140,6 +140,24 @@ def test_wrong_password_three_times_then_the_sa_is_deleted() -> None:
     assert row.status == "DELETED" and row.xauth == "failed"
 
 
+def test_a_retry_logs_attribute_types_never_a_password_even_at_the_secrets_level() -> None:
+    net = seed_net()
+    client = add_client(net, "c1", "64.102.55.142")
+    for node in (router(net), client):
+        node.engine.set_secrets_logging(True)
+    connect(net, client, passwords=["Typo-Pw-41", PASSWORD])
+    text = router(net).log_text()
+    assert text.count("ISAKMP (0:1): Need XAUTH") == 1  # once per ISAKMP SA, not per try
+    assert text.count("ISAKMP/xauth: request attribute XAUTH_MESSAGE_V2") == 1  # the retry
+    assert text.count("ISAKMP/xauth: request attribute XAUTH_USER_PASSWORD_V2") == 2
+    assert text.count("ISAKMP/xauth: reply attribute XAUTH_USER_PASSWORD_V2") == 2
+    assert "XAUTH authentication of cisco failed: wrong password for user 'cisco'" in text
+    assert router(net).of(XauthSucceeded)
+    for node in (router(net), client):
+        for secret in ("Typo-Pw-41", PASSWORD):
+            assert secret not in node.log_text()
+
+
 def test_second_try_succeeds() -> None:
     net = seed_net()
     client = add_client(net, "c1", "64.102.55.142")
