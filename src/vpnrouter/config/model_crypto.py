@@ -15,8 +15,10 @@ Public API (frozen dataclasses; ``line`` is the source line, excluded from equal
   ``.matches(fqdn)`` compares case-insensitively (DNS names, RFC 4343).
 - ``IsakmpKeepalive(seconds, retry=2, periodic=False)``.
 - ``ClientGroup(name, key, dns, wins, domain, pool, acl, save_password, include_local_lan, pfs,
-  banner, max_users)`` (``crypto isakmp client configuration group``; Mode Config and the group
-  pre-shared key of aggressive mode).
+  banner, max_users, backup_gateways)`` (``crypto isakmp client configuration group``; Mode
+  Config and the group pre-shared key of aggressive mode). ``backup_gateways`` holds the
+  ``backup-gateway`` lines in the order given (an address in dotted form, or a host name as
+  typed; a repeated one is kept once); at most ``MAX_BACKUP_GATEWAYS`` reach the clients.
 - ``TransformSet(name, esp_encryption, esp_key_length, esp_auth, ah_auth, mode="tunnel")``;
   ``.transforms`` gives the IOS words (``("esp-3des", "esp-md5-hmac")``), ``.proposal`` the tuple
   compared when two peers negotiate.
@@ -38,6 +40,10 @@ from ipaddress import IPv4Address, IPv4Network
 from vpnrouter.config import names
 
 HOST_MASK = IPv4Address("255.255.255.255")
+# ``backup-gateway`` (Cisco IOS 12.3(4)T Easy VPN Server): up to 10 lines a group, as the
+# Cisco IOS Security Command Reference is quoted to us; its page was not found to read, so
+# the limit is unconfirmed.
+MAX_BACKUP_GATEWAYS = 10
 
 
 @dataclass(frozen=True)
@@ -105,6 +111,7 @@ class ClientGroup:
     pfs: bool = False
     banner: str | None = None
     max_users: int | None = None
+    backup_gateways: tuple[str, ...] = ()
     line: int = field(default=0, compare=False)
 
 

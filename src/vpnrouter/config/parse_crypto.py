@@ -16,7 +16,7 @@ from ipaddress import IPv4Address, IPv4Network
 from vpnrouter.config import names, vocabulary
 from vpnrouter.config.context import Context, Mode, keep_unmodeled, start_banner
 from vpnrouter.config.errors import ErrorKind
-from vpnrouter.config.lexer import Cursor, Reject, Token, is_contiguous_mask
+from vpnrouter.config.lexer import Cursor, Reject, Token, is_contiguous_mask, parse_ipv4
 from vpnrouter.config.model import (
     ClientGroup,
     IsakmpHostnameKey,
@@ -209,6 +209,7 @@ _GROUP_WORDS = (
     "pfs",
     "banner",
     "max-users",
+    "backup-gateway",
     "exit",
 )
 
@@ -243,6 +244,8 @@ class GroupMode:
             users = cur.integer(1, 5000)
             cur.done()
             group = replace(group, max_users=users)
+        elif word == "backup-gateway":
+            group = _backup_gateway(cur, group)
         else:
             group = _named(cur, ctx, word, group)
         ctx.draft.groups[self.name] = group
@@ -263,6 +266,27 @@ def _servers(cur: Cursor) -> tuple[IPv4Address, ...]:
         servers.append(second)
     cur.done()
     return tuple(servers)
+
+
+_DOTTED = re.compile(r"^[0-9.]+$")
+
+
+def _backup_gateway(cur: Cursor, group: ClientGroup) -> ClientGroup:
+    """``backup-gateway {IP-ADDRESS | HOSTNAME}``: one server a line, added in the order
+    typed (the list the client tries when its gateway is silent); a server already listed
+    is kept once. Digits and dots that are not an address are no host name either."""
+    token = cur.next()
+    cur.done()
+    address = parse_ipv4(token.text)
+    if address is not None:
+        server = str(address)
+    elif len(token.text) > 255 or _DOTTED.match(token.text) or not _HOSTNAME.match(token.text):
+        raise cur.invalid(token)
+    else:
+        server = token.text
+    if server in group.backup_gateways:
+        return group
+    return replace(group, backup_gateways=(*group.backup_gateways, server))
 
 
 def _named(cur: Cursor, ctx: Context, word: str, group: ClientGroup) -> ClientGroup:

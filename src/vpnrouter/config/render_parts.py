@@ -117,6 +117,7 @@ def group_lines(group: ClientGroup) -> list[str]:
     for flag in ("save_password", "include_local_lan", "pfs"):
         if getattr(group, flag):
             lines.append(" " + flag.replace("_", "-"))
+    lines += [f" backup-gateway {server}" for server in group.backup_gateways]
     if group.max_users is not None:
         lines.append(f" max-users {group.max_users}")
     if group.banner is not None:

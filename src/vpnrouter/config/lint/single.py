@@ -4,8 +4,9 @@ Public API: ``check_config(result) -> list[Finding]``, ``error_findings(result)`
 individual checks (each takes the ``RunningConfig`` and the display file name):
 ``dynamic_entry_order``, ``xauth_on_lan_to_lan``, ``incomplete_entries``, ``unapplied_maps``,
 ``ignored_crypto``, ``remote_access``, ``weak_crypto``, ``aggressive_mode_psk``,
-``hostname_keys``, ``plaintext_passwords``. ``dynamic_order_message`` and ``xauth_message``
-are shared with the tunnel checks so a problem found both ways is reported once.
+``hostname_keys``, ``backup_gateways``, ``plaintext_passwords``. ``dynamic_order_message``
+and ``xauth_message`` are shared with the tunnel checks so a problem found both ways is
+reported once.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from vpnrouter.config import names, vocabulary
 from vpnrouter.config.errors import format_error
 from vpnrouter.config.lint.findings import Finding, Severity, display_name
 from vpnrouter.config.model import CryptoMap, CryptoMapEntry, RunningConfig
+from vpnrouter.config.model_crypto import MAX_BACKUP_GATEWAYS
 from vpnrouter.config.parser import ParseResult
 
 
@@ -33,6 +35,7 @@ def check_config(result: ParseResult) -> list[Finding]:
         weak_crypto,
         aggressive_mode_psk,
         hostname_keys,
+        backup_gateways,
         plaintext_passwords,
     ):
         findings.extend(check(config, file))
@@ -329,6 +332,40 @@ def hostname_keys(config: RunningConfig, file: str) -> Iterator[Finding]:
                         "up, in aggressive mode, identifying itself with a host name that "
                         "has a key here.",
                     )
+
+
+def backup_gateways(config: RunningConfig, file: str) -> Iterator[Finding]:
+    """``backup-gateway`` lines the clients cannot use: past the tenth (not sent), or an
+    address of this router (a client whose gateway is silent would retry the same one)."""
+    own = {
+        str(address.ip): interface.name
+        for interface in config.interfaces
+        for address in (interface.address, *interface.secondary)
+        if address is not None
+    }
+    for group in config.client_groups:
+        servers = group.backup_gateways
+        if len(servers) > MAX_BACKUP_GATEWAYS:
+            dropped = ", ".join(servers[MAX_BACKUP_GATEWAYS:])
+            yield Finding(
+                Severity.WARNING,
+                "backup-gateway-limit",
+                file,
+                group.line,
+                f"Client group {group.name} lists {len(servers)} backup gateways: at most "
+                f"{MAX_BACKUP_GATEWAYS} are sent to the clients, so {dropped} never reach them.",
+            )
+        for server in servers:
+            if server in own:
+                yield Finding(
+                    Severity.WARNING,
+                    "backup-gateway-self",
+                    file,
+                    group.line,
+                    f"Client group {group.name} names {server} ({own[server]}, this router) "
+                    "as a backup gateway: a client that cannot reach this router would try "
+                    "it again instead of another gateway.",
+                )
 
 
 def plaintext_passwords(config: RunningConfig, file: str) -> Iterator[Finding]:
