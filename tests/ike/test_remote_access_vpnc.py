@@ -164,6 +164,22 @@ def test_vpnc_mode_config_request_is_answered_in_the_forms_vpnc_parses() -> None
     assert CfgAttr.APPLICATION_VERSION in by_type  # vpnc sent its version: we answer ours
 
 
+def test_vpnc_does_not_ask_for_backup_servers_so_none_are_sent() -> None:
+    """vpnc 0.5.3 names Unity BACKUP_SERVER (0x7009) but neither asks for it nor reads it
+    (vpnc.c: only "unknown attribute" at debug 2): a group's backup-gateway list goes only
+    to clients that ask, as one comma-separated text (what the Cisco client keeps in its
+    profile's BackupServer=, and what a host name needs; vpnrouter's client reads it)."""
+    request = _requested("strongswan-received-6")
+    types = tuple(a.type for a in request.attributes)
+    assert CfgAttr.UNITY_BACKUP_SERVERS == 0x7009 and CfgAttr.UNITY_BACKUP_SERVERS not in types
+    group = seed_group(backup_servers=("172.18.124.200", "vpn2.cisco.com"))
+    reply = unity.answer(types, group, IPv4Address("14.1.1.100"), "Cisco IOS")
+    assert all(a.type != CfgAttr.UNITY_BACKUP_SERVERS for a in reply.attributes)
+    asked = unity.answer((*types, CfgAttr.UNITY_BACKUP_SERVERS), group, None, "Cisco IOS")
+    (servers,) = [a for a in asked.attributes if a.type == CfgAttr.UNITY_BACKUP_SERVERS]
+    assert not servers.is_tv and servers.value == b"172.18.124.200,vpn2.cisco.com"
+
+
 def test_strongswan_mode_config_reply_read_by_the_client_half() -> None:
     reply = _requested("strongswan-sent-7")
     sa = IkeSa(7, True, "10.201.0.2", 500, "10.201.0.1", 500, bytes(8), 0.0, Phase1State.I_AM1)

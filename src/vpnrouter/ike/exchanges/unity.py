@@ -11,6 +11,13 @@ Wire forms (as vpnc 0.5.3 and strongSwan 5.9 expect them, tests/wire/data/strong
 - UNITY_SAVE_PASSWD, UNITY_PFS: 16-bit basic (TV) values (vpnc rejects a TLV PFS answer).
 - UNITY_DEF_DOMAIN, UNITY_BANNER, APPLICATION_VERSION: text; UNITY_BACKUP_SERVERS and
   UNITY_SPLIT_DNS: comma-separated text.
+
+UNITY_BACKUP_SERVERS (0x7009, IOS ``backup-gateway``) is sent only to a client that asks
+for it. vpnc never does (its isakmp.h names ISAKMP_MODECFG_ATTRIB_CISCO_BACKUP_SERVER, its
+vpnc.c neither requests nor reads it). We send the list as one text, names or addresses
+comma separated: the form of the Cisco client's ``BackupServer=`` profile line, the only one
+that can carry a host name, and one our client reads (it also takes strongSwan's one 4-byte
+address per value). What IOS itself puts on the wire was not found: unconfirmed.
 """
 
 from __future__ import annotations
