@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from vpnrouter.config import load, parse, parse_strict
-from vpnrouter.esp.spd import Action, Selector
+from vpnrouter.esp.ipv4 import OPAQUE_PORT, FlowKey
+from vpnrouter.esp.spd import Action, PortRange, Selector, Spd, Verdict
 from vpnrouter.ike import policy as ike
 from vpnrouter.router.policy_builder import PolicyBuildError, build, build_aaa
 
@@ -179,9 +180,15 @@ def test_modern_suites_pfs_lifetimes_and_acl_lines() -> None:
         ("10.10.20.0/24", Action.BYPASS),
         ("10.10.20.0/24", Action.PROTECT),
         ("10.10.20.0/24", Action.PROTECT),
+        ("10.0.0.0/8", Action.DISCARD),  # 10.0.0.0 0.255.0.255, widened: dropped, not clear
+        ("10.10.30.0/24", Action.DISCARD),
         ("0.0.0.0/0", Action.PROTECT),
     ]
     assert plan.spd[0].selector.dst_port.lo == 22
+    assert (plan.spd[4].selector.protocol, plan.spd[4].selector.dst_port) == (
+        6,
+        PortRange(1000, 2000),
+    )
     # "any" would swallow the peer and the connected networks: not routed into the tunnel
     assert plan.tun_routes == (IPv4Network("10.10.20.0/24"),)
     warnings = "\n".join(plan.warnings)
@@ -225,3 +232,71 @@ def test_hostname_keys_reach_the_engine() -> None:
     assert policy.find_hostname_key("VPN.example.net.") == policy.hostname_keys[0]
     assert policy.find_hostname_key("example.net") is None
     assert "fqdn-Key" not in repr(policy.hostname_keys)
+
+
+CASCADE = """\
+hostname r
+crypto isakmp policy 10
+ authentication pre-share
+crypto isakmp key k address 172.18.124.199
+crypto isakmp key k address 172.18.124.200
+crypto ipsec transform-set ts esp-3des esp-md5-hmac
+crypto dynamic-map dyn 10
+ set transform-set ts
+interface Ethernet0/0
+ ip address 172.18.124.159 255.255.255.0
+ crypto map m
+crypto map m 5 ipsec-isakmp dynamic dyn
+crypto map m 20 ipsec-isakmp
+ set peer 172.18.124.200
+ set transform-set ts
+ match address 101
+crypto map m 10 ipsec-isakmp
+ set peer 172.18.124.199
+ set transform-set ts
+ match address 100
+access-list 100 deny ip host 10.10.10.10 host 10.10.20.10
+access-list 100 permit ip 10.10.10.0 0.0.0.255 10.10.20.0 0.0.0.255
+access-list 101 permit ip host 10.10.10.10 host 10.10.20.10
+"""
+
+
+def test_a_deny_in_an_earlier_entry_leaves_the_pair_to_a_later_one() -> None:
+    """IOS crypto map sets: entry 10's deny line does not send its host pair in the clear,
+    it hands it to entry 20 (another peer), whose permit protects it; the rest of the
+    networks stay with entry 10. A dynamic entry, whatever its number, comes after them."""
+    plan = build(parse_strict(CASCADE, "cascade.cfg"))
+    assert [(p.tag, p.action, str(p.peer)) for p in plan.spd] == [
+        ("m 10", Action.BYPASS, "172.18.124.199"),
+        ("m 10", Action.PROTECT, "172.18.124.199"),
+        ("m 20", Action.PROTECT, "172.18.124.200"),
+    ]
+    spd: Spd[str] = Spd(list(plan.spd))
+    pair = spd.lookup(flow("10.10.10.10", "10.10.20.10"))
+    assert pair.verdict is Verdict.ACQUIRE and pair.policy is not None
+    assert (pair.policy.tag, str(pair.policy.peer)) == ("m 20", "172.18.124.200")
+    rest = spd.lookup(flow("10.10.10.11", "10.10.20.10"))
+    assert rest.policy is not None and rest.policy.tag == "m 10"
+    # the engine initiates the pair with entry 20's own ACL line
+    entries = {f"{e.map_name} {e.seq}": e for e in plan.ike_policy.crypto_maps}
+    assert entries["m 20"].acl == (
+        ike.TrafficSelector(IPv4Network("10.10.10.10/32"), IPv4Network("10.10.20.10/32")),
+    )
+    assert entries["m 5"].dynamic  # flattened; in the SPD only through its SAs, after all
+    spd.bind(Selector.of("10.10.10.0/24", "10.10.20.0/24"), "sa-dyn", "m 5")
+    assert spd.lookup(flow("10.10.10.10", "10.10.20.10")).verdict is Verdict.ACQUIRE
+
+
+def test_a_pair_every_entry_denies_is_bypassed() -> None:
+    text = CASCADE.replace("access-list 101 permit ip host", "access-list 101 deny ip host")
+    plan = build(parse_strict(text, "cascade.cfg"))
+    spd: Spd[str] = Spd(list(plan.spd))
+    spd.bind(Selector.of("10.10.10.0/24", "10.10.20.0/24"), "sa-10", "m 10")
+    pair = spd.lookup(flow("10.10.10.10", "10.10.20.10"))
+    assert pair.verdict is Verdict.BYPASS and pair.sa is None  # routed in the clear
+    assert spd.lookup(flow("10.10.10.11", "10.10.20.10")).sa == "sa-10"
+    assert plan.tun_routes == (IPv4Network("10.10.20.0/24"),)
+
+
+def flow(src: str, dst: str) -> FlowKey:
+    return FlowKey(int(IPv4Address(src)), int(IPv4Address(dst)), 1, OPAQUE_PORT, OPAQUE_PORT)

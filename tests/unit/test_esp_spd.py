@@ -99,6 +99,75 @@ def test_tags_keep_crypto_map_entries_apart() -> None:
     assert spd.lookup(key("10.10.10.1", "10.10.30.1")).sa == "sa-c"
 
 
+HOST_PAIR = Selector.of("10.10.10.10/32", "10.10.20.10/32")
+
+
+def test_a_deny_line_hands_the_packet_to_the_next_entry() -> None:
+    """Cascading crypto ACLs: entry 10 denies one host pair before permitting the networks,
+    entry 20 permits that pair; the first matching line of each entry decides."""
+    spd: Spd[str] = Spd(
+        [
+            Policy(HOST_PAIR, Action.BYPASS, "map 10"),
+            Policy(ACL100, Action.PROTECT, "map 10"),
+            Policy(HOST_PAIR, Action.PROTECT, "map 20"),
+        ]
+    )
+    pair = spd.lookup(key("10.10.10.10", "10.10.20.10"))
+    assert pair.verdict is Verdict.ACQUIRE and pair.policy is not None
+    assert pair.policy.tag == "map 20"
+    rest = spd.lookup(key("10.10.10.11", "10.10.20.10"))
+    assert rest.verdict is Verdict.ACQUIRE and rest.policy is not None
+    assert rest.policy.tag == "map 10"
+    spd.bind(ACL100, "sa-10", "map 10")
+    spd.bind(HOST_PAIR, "sa-20", "map 20")
+    assert spd.lookup(key("10.10.10.10", "10.10.20.10")).sa == "sa-20"
+    assert spd.lookup(key("10.10.10.11", "10.10.20.10")).sa == "sa-10"
+
+
+def test_a_deny_skips_only_the_rest_of_its_own_entry() -> None:
+    """After entry 10's deny, entry 10's later permit does not apply; entry 20's lines do,
+    again first match first (its own deny for a port wins over its later permit)."""
+    spd: Spd[str] = Spd(
+        [
+            Policy(HOST_PAIR, Action.BYPASS, "map 10"),
+            Policy(ACL100, Action.PROTECT, "map 10"),
+            Policy(Selector.of("10.10.10.10/32", "10.10.20.10/32", 6, 0, 22), Action.BYPASS,
+                   "map 20"),
+            Policy(ACL100, Action.PROTECT, "map 20"),
+        ]
+    )  # fmt: skip
+    ssh = spd.lookup(key("10.10.10.10", "10.10.20.10", 6, 40000, 22))
+    assert ssh.verdict is Verdict.BYPASS and ssh.policy is not None
+    assert ssh.policy.tag == "map 10"  # the first deny that matched, for the logs
+    web = spd.lookup(key("10.10.10.10", "10.10.20.10", 6, 40000, 80))
+    assert web.verdict is Verdict.ACQUIRE and web.policy is not None
+    assert web.policy.tag == "map 20"
+
+
+def test_denied_by_every_entry_goes_in_the_clear_even_with_a_wider_sa() -> None:
+    """A pair every entry denies is BYPASS (routed in the clear), although entry 10's SA
+    for the networks would match it: an entry protects only what its ACL permits."""
+    spd: Spd[str] = Spd(
+        [Policy(HOST_PAIR, Action.BYPASS, "map 10"), Policy(ACL100, Action.PROTECT, "map 10")]
+    )
+    spd.bind(ACL100, "sa-10", "map 10")
+    decision = spd.lookup(key("10.10.10.10", "10.10.20.10"))
+    assert decision.verdict is Verdict.BYPASS and decision.sa is None
+    assert decision.policy == Policy(HOST_PAIR, Action.BYPASS, "map 10")
+    assert spd.lookup(key("10.10.10.11", "10.10.20.10")).sa == "sa-10"
+
+
+def test_dynamic_entries_come_after_every_static_entry() -> None:
+    """A dynamic-map SA (its tag has no ACL lines here) protects only what the static
+    entries did not: denied pairs it covers, and traffic no ACL mentions."""
+    spd: Spd[str] = Spd(
+        [Policy(HOST_PAIR, Action.BYPASS, "map 10"), Policy(ACL100, Action.PROTECT, "map 10")]
+    )
+    spd.bind(Selector.of("10.10.10.0/24", "10.10.20.0/24"), "client", "map 30")
+    assert spd.lookup(key("10.10.10.10", "10.10.20.10")).sa == "client"
+    assert spd.lookup(key("10.10.10.11", "10.10.20.10")).verdict is Verdict.ACQUIRE
+
+
 def test_sa_selector_narrower_than_the_acl() -> None:
     spd: Spd[str] = Spd([Policy(ACL100, Action.PROTECT, "m")])
     spd.bind(Selector.of("10.10.10.5/32", "10.10.20.0/24"), "per-host", "m")

@@ -3,14 +3,24 @@
 RFC 4301 section 4.4.1 (SPD: ordered entries, PROTECT / BYPASS / DISCARD, selectors of
 addresses, next-layer protocol and ports, OPAQUE ports of non-initial fragments) as Cisco IOS
 applies it to crypto maps: the ``permit`` entries of a crypto map's ACL are PROTECT policies,
-``deny`` entries and unmatched traffic are BYPASS, and a PROTECT match with no SA yet is an
-*acquire*: the packet is dropped and the IKE engine is asked to negotiate (IOS drops the first
-packet of a new flow and counts it as a send error).
+``deny`` entries are BYPASS, and a PROTECT match with no SA yet is an *acquire*: the packet is
+dropped and the IKE engine is asked to negotiate (IOS drops the first packet of a new flow and
+counts it as a send error).
+
+Policies carrying the same non-empty tag are one crypto map entry's ACL, and the entries
+follow each other in sequence order. Within an entry the first matching line decides: a
+``permit`` protects the packet by this entry, a ``deny`` only says this entry does not protect
+it, and the packet is evaluated against the next entry ("cascading ACLs", Cisco ASA/PIX and
+IOS crypto map sets: "whenever the packet matches a deny ACE, [it] ignores the remaining ACEs
+in the crypto map and resumes evaluation of the packet against the next crypto map, as
+determined by the sequence number"). Traffic no entry protects is BYPASS: routed in the
+clear. An untagged BYPASS or DISCARD policy ends the lookup where it stands (hand-keyed SPDs).
 
 SAs negotiated by IKE are *bound* to the SPD with the selectors quick mode agreed on. A PROTECT
 policy uses the first bound SA whose selector matches the packet and whose tag is compatible
-(equal tags, or either empty). Traffic no policy matches may still be protected by a bound SA:
-that is how dynamic crypto maps (remote-access clients) work, with no ACL in the configuration.
+(equal tags, or either empty). Traffic no policy protects may still be protected by a bound SA
+whose tag no policy carries: that is how dynamic crypto maps (remote-access clients) work, with
+no ACL in the configuration, evaluated after every static entry as IOS does.
 """
 
 from __future__ import annotations
@@ -171,6 +181,7 @@ class Spd(Generic[SaT]):
 
     def __init__(self, policies: list[Policy] | None = None) -> None:
         self._policies: list[Policy] = list(policies or [])
+        self._policy_tags = {p.tag for p in self._policies if p.tag}
         self._bindings: list[_Binding[SaT]] = []
         self._cache: dict[FlowKey, Decision[SaT]] = {}
 
@@ -180,6 +191,7 @@ class Spd(Generic[SaT]):
 
     def set_policies(self, policies: list[Policy]) -> None:
         self._policies = list(policies)
+        self._policy_tags = {p.tag for p in self._policies if p.tag}
         self._cache.clear()
 
     def bind(self, selector: Selector, sa: SaT, tag: str = "") -> None:
@@ -206,9 +218,17 @@ class Spd(Generic[SaT]):
         return decision
 
     def _decide(self, key: FlowKey) -> Decision[SaT]:
+        first_deny: Policy | None = None
+        skipping = ""  # the entry whose deny line matched: its later lines do not apply
         for policy in self._policies:
+            if skipping and policy.tag == skipping:
+                continue
             if not policy.selector.matches(key):
                 continue
+            if policy.action is Action.BYPASS and policy.tag:
+                skipping = policy.tag
+                first_deny = first_deny or policy
+                continue  # the next crypto map entry may still protect the packet
             if policy.action is Action.BYPASS:
                 return Decision(Verdict.BYPASS, policy, None)
             if policy.action is Action.DISCARD:
@@ -219,6 +239,8 @@ class Spd(Generic[SaT]):
                     return Decision(Verdict.PROTECT, policy, binding.sa)
             return Decision(Verdict.ACQUIRE, policy, None)
         for binding in self._bindings:
-            if binding.selector.matches(key):
+            # entries without ACL lines here (dynamic maps) come last; an entry with ACL
+            # lines protects only what they permit
+            if binding.tag not in self._policy_tags and binding.selector.matches(key):
                 return Decision(Verdict.PROTECT, None, binding.sa)
-        return Decision(Verdict.BYPASS, None, None)
+        return Decision(Verdict.BYPASS, first_deny, None)

@@ -4,7 +4,8 @@ Outbound (RFC 4301 section 5.1): a packet read from the TUN device is looked up 
 its 5-tuple. PROTECT with an SA: ESP-encapsulate (RFC 4303) and send to the peer over IP
 protocol 50, or over UDP 4500 when the SA is UDP-encapsulated (RFC 3948). PROTECT without an
 SA: drop it, count it, and raise an :class:`Acquire` so the router's IKE engine negotiates.
-BYPASS and DISCARD: drop. Nothing that entered the tunnel device ever leaves in clear text.
+BYPASS (a crypto map's deny lines, or no policy at all): sent on in the clear out of
+``clear_device`` (the crypto interface) when one is configured, else dropped. DISCARD: drop.
 
 Inbound (RFC 4301 section 5.2): ESP from the raw socket or UDP 4500 is matched to an inbound
 SA by SPI, decapsulated (ICV, anti-replay, padding, selectors) and written to the TUN device.
@@ -71,6 +72,7 @@ class DataplaneConfig:
     mss_clamp: bool = True
     nat_keepalive_interval: float | None = None
     acquire_holddown: float = 2.0
+    clear_device: str | None = None  # Linux interface BYPASS traffic leaves by, in the clear
     housekeeping_interval: float = 1.0
     batch: int = 64
 
@@ -88,6 +90,7 @@ class DataplaneStats:
     keepalives_in: int = 0
     keepalives_out: int = 0
     icmp_sent: int = 0
+    clear_out: int = 0  # BYPASS packets sent on in the clear
     drops: Counter[Drop] = field(default_factory=Counter)
     acquire_drops: Counter[str] = field(default_factory=Counter)  # by policy tag: send errors
 
@@ -136,6 +139,7 @@ class Dataplane:
         self._tun: TunDevice | None = None
         self._raw: RawEspSocket | None = None
         self._icmp: RawIpSender | None = None
+        self._clear: RawIpSender | None = None
         self._udp: dict[int, UdpEndpoint] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
         self._housekeeping: asyncio.Task[None] | None = None
@@ -153,6 +157,8 @@ class Dataplane:
                 self._raw = RawEspSocket(cfg.local)
                 self._loop.add_reader(self._raw.fileno(), self._on_raw)
             self._icmp = RawIpSender()
+            if cfg.clear_device is not None:
+                self._clear = RawIpSender(cfg.clear_device)
             for port in cfg.ike_ports:
                 endpoint = UdpEndpoint(cfg.local, port)
                 self._udp[port] = endpoint
@@ -175,9 +181,10 @@ class Dataplane:
             if self._loop is not None and closable.fileno() >= 0:
                 self._loop.remove_reader(closable.fileno())
             closable.close()
-        if self._icmp is not None:
-            self._icmp.close()
-        self._raw = self._icmp = self._tun = None
+        for sender in (self._icmp, self._clear):
+            if sender is not None:
+                sender.close()
+        self._raw = self._icmp = self._clear = self._tun = None
         self._udp.clear()
 
     async def __aenter__(self) -> Dataplane:
@@ -310,6 +317,8 @@ class Dataplane:
             self._acquire(decision.policy, key)
         elif verdict is Verdict.DISCARD:
             self.stats.drops[Drop.POLICY_DISCARD] += 1
+        elif self._clear is not None and self._clear.send(packet):
+            self.stats.clear_out += 1  # no crypto map entry protects it: routed in the clear
         else:
             self.stats.drops[Drop.POLICY_BYPASS] += 1
 

@@ -8,7 +8,9 @@ an ESP packet exceed the path MTU the kernel fragments the outer packet rather t
 
 The IPPROTO_RAW socket (``IP_HDRINCL`` implied, never receives) carries the ICMP errors the
 data plane originates (fragmentation needed, RFC 1191); a zero source address is filled in by
-the kernel with the address of the outgoing interface.
+the kernel with the address of the outgoing interface. Bound to the crypto interface it also
+forwards the packets no crypto map entry protects, as they are (the kernel already decremented
+their TTL when it routed them into the TUN device).
 """
 
 from __future__ import annotations
@@ -81,11 +83,25 @@ class RawEspSocket:
 
 
 class RawIpSender:
-    """Send whole IPv4 packets (IPPROTO_RAW, send-only): the data plane's own ICMP errors."""
+    """Send whole IPv4 packets (IPPROTO_RAW, send-only): the data plane's own ICMP errors, and,
+    bound to an interface (``SO_BINDTODEVICE``), packets a crypto map leaves in the clear.
 
-    def __init__(self) -> None:
+    Bound, the kernel looks the destination up among the routes through that interface only
+    (a nexthop on another device is skipped), so the route into the TUN device is not taken
+    again: the packet leaves as routing would send it were there no tunnel.
+    """
+
+    def __init__(self, device: str | None = None) -> None:
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_RAW)
-        self.sock.setblocking(False)
+        try:
+            self.sock.setblocking(False)
+            if device is not None:
+                self.sock.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_BINDTODEVICE, device.encode() + b"\0"
+                )
+        except BaseException:
+            self.sock.close()
+            raise
 
     def send(self, packet: bytes) -> bool:
         if len(packet) < 20:

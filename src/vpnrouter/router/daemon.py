@@ -16,6 +16,10 @@ What flows where::
   ``ChildSaUp`` completes it; ``InboundSaDown`` removes it if QM3 never came. Entries
   without ACL lines in the SPD (dynamic maps) get a route into the tunnel for as long as
   they have SAs.
+- Crypto ACLs work as on IOS (:mod:`vpnrouter.esp.spd`): traffic routed into the TUN device
+  that no crypto map entry protects leaves in the clear through the crypto interface, and
+  clear packets arriving there that an entry should have protected are dropped by FIB rules
+  (:mod:`vpnrouter.router.inbound_check`), both only once the crypto interface is bound.
 - ``LogLine`` events go to the IOS-style log, filtered by ``--debug``.
 - Time is the loop's monotonic clock (``loop.time()``), randomness ``os.urandom``: this module
   and netio are the only ones that touch them.
@@ -59,6 +63,7 @@ from vpnrouter.netio.ikelink import IKE_PORT, EngineLink, esp_inbound, esp_pair,
 from vpnrouter.netio.loop import Dataplane, DataplaneConfig
 from vpnrouter.netio.manual import snapshot
 from vpnrouter.router.control import ControlServer
+from vpnrouter.router.inbound_check import InboundCheck, inbound_rules
 from vpnrouter.router.ioslog import DEBUG_ALL, IosLogger
 from vpnrouter.router.policy_builder import RouterPlan
 from vpnrouter.router.snapshot import RouterFacts, SendErrorBaseline, build_snapshot, pools
@@ -154,7 +159,14 @@ class Router:
             plan.ike_policy, [str(plan.local_address)], os.urandom, now=self.now(), aaa=self.aaa
         )
         self._engine.set_secrets_logging(LogFacility.SECRETS in self.log.debug)
-        config = DataplaneConfig(local=plan.local_address, tun_name=self.tun_name)
+        outside = self.interfaces.get(plan.crypto_interface)  # Linux name, if bound
+        config = DataplaneConfig(
+            local=plan.local_address, tun_name=self.tun_name, clear_device=outside
+        )
+        check = InboundCheck(
+            inbound_rules(plan.spd, outside) if outside is not None else (),
+            lambda text: self.log.syslog(f"%VPNROUTER-4-INBOUND_CHECK: {text}"),
+        )
         self._plane = Dataplane(config, self._on_dataplane, clock=self.now)
         self._link = EngineLink(
             self._engine,
@@ -180,6 +192,9 @@ class Router:
             self._plane.set_policies(plan.spd)
             for network in plan.tun_routes:
                 await self._plane.add_route(network)
+            # clear packets on the crypto interface that the ACLs say must come protected
+            await check.install()
+            stack.push_async_callback(check.remove)
             await control.start()
             stack.push_async_callback(control.close)
             reporter = asyncio.create_task(self._link.report_traffic())

@@ -9,9 +9,11 @@ only translates:
 - ``crypto ipsec transform-set`` -> :class:`~vpnrouter.ike.policy.TransformSet` (ESP only),
 - the crypto map applied to the crypto interface, with its dynamic-map entries ->
   :class:`~vpnrouter.ike.policy.CryptoMapEntry` (ACL lines -> ``TrafficSelector``),
-- the same ACL lines -> the ordered SPD (``vpnrouter.esp.spd.Policy``): ``permit`` is
-  PROTECT (tagged ``"MAP SEQ"``, the tag the data plane's acquire carries back), ``deny`` is
-  BYPASS (RFC 4301 section 4.4.1, as IOS applies crypto ACLs),
+- the same ACL lines -> the ordered SPD (``vpnrouter.esp.spd.Policy``), entry after entry in
+  sequence number order, each line tagged ``"MAP SEQ"`` (the tag the data plane's acquire
+  carries back): ``permit`` is PROTECT, ``deny`` is BYPASS, which the SPD reads the IOS way
+  (the first matching line of an entry decides; a deny sends the packet on to the next entry;
+  what no entry protects is routed in the clear; dynamic-map entries come after all of them),
 - the remote networks of the ``permit`` lines -> routes into the TUN device;
 - remote access: client groups (with their split-tunnel ACLs), the crypto maps' client
   lines, ``crypto isakmp keepalive`` (DPD), and (:func:`build_aaa`) users, AAA method lists
@@ -19,8 +21,9 @@ only translates:
 
 Anything the configuration asks for that we cannot do (AH, non-contiguous wildcards, port
 ranges in a crypto ACL, a crypto ACL covering the peer itself) is left out with a warning in
-:attr:`RouterPlan.warnings`; leaving a line out never sends traffic in the clear, it only
-leaves it unprotected-and-dropped or unrouted.
+:attr:`RouterPlan.warnings`; leaving a line out never sends traffic in the clear: a permit line
+we cannot negotiate becomes a DISCARD policy over the smallest selector covering it, so its
+traffic is dropped, not routed in the clear, and a line's route may be left out.
 """
 
 from __future__ import annotations
@@ -193,12 +196,15 @@ class _Builder:
                 lines.append((entry, selector))
         return lines
 
-    def _selector(self, acl: cfg.AccessList, entry: cfg.AclEntry) -> Selector | None:
+    def _selector(
+        self, acl: cfg.AccessList, entry: cfg.AclEntry, *, warn: bool = True
+    ) -> Selector | None:
         where = f"access-list {acl.name} line {entry.line}"
+        say = self.warn if warn else _ignore
         source = entry.source.network
         destination = ANY_NET if entry.destination is None else entry.destination.network
         if source is None or destination is None:
-            self.warn(f"{where}: non-contiguous wildcard masks cannot be IPsec selectors")
+            say(f"{where}: non-contiguous wildcard masks cannot be IPsec selectors")
             return None
         ports: list[PortRange] = []
         for match in (entry.source_port, entry.destination_port):
@@ -207,10 +213,27 @@ class _Builder:
                 continue
             bounds = match.bounds()
             if bounds is None or bounds[0] != bounds[1]:
-                self.warn(f"{where}: only 'eq PORT' can be negotiated in IKEv1 selectors")
+                say(f"{where}: only 'eq PORT' can be negotiated in IKEv1 selectors")
                 return None
             ports.append(PortRange.single(bounds[0]))
         return Selector(source, destination, entry.protocol, ports[0], ports[1])
+
+    def spd_lines(self, name: str | None) -> list[tuple[cfg.AclEntry, Selector, Action]]:
+        """Every line of a crypto ACL as an SPD action: permit PROTECT, deny BYPASS, and a
+        permit line that cannot be negotiated DISCARD over a selector covering it."""
+        if name is None:
+            return []
+        acl = self.config.acl(name)
+        if acl is None:
+            return []
+        lines: list[tuple[cfg.AclEntry, Selector, Action]] = []
+        for entry in acl.rules:
+            selector = self._selector(acl, entry, warn=False)
+            if selector is not None:
+                lines.append((entry, selector, Action.PROTECT if entry.permits else Action.BYPASS))
+            elif entry.permits:
+                lines.append((entry, _covering(entry), Action.DISCARD))
+        return lines
 
     def traffic_selectors(self, name: str | None) -> tuple[ike.TrafficSelector, ...]:
         return tuple(
@@ -288,12 +311,11 @@ class _Builder:
         """The static entries' ACL lines in crypto map order (dynamic entries have no ACL
         to acquire on: their SAs are bound when a peer negotiates them)."""
         policies: list[Policy] = []
-        for entry in crypto_map.static_entries:
+        for entry in sorted(crypto_map.static_entries, key=lambda e: e.seq):
             if not entry.peers or entry.match_address is None:
                 continue
             tag = f"{crypto_map.name} {entry.seq}"
-            for acl_entry, selector in self.acl_lines(entry.match_address):
-                action = Action.PROTECT if acl_entry.permits else Action.BYPASS
+            for _line, selector, action in self.spd_lines(entry.match_address):
                 policies.append(Policy(selector, action, tag, entry.peers[0]))
         return policies
 
@@ -313,6 +335,31 @@ class _Builder:
             if net not in routes:
                 routes.append(net)
         return routes
+
+
+def _covering_network(match: cfg.AddressMatch | None) -> IPv4Network:
+    """The smallest prefix holding every address a (maybe non-contiguous) wildcard matches."""
+    if match is None:
+        return ANY_NET
+    care = ~int(match.wildcard) & 0xFFFFFFFF
+    prefix = next((n for n in range(32) if (care >> (31 - n)) & 1 == 0), 32)
+    return IPv4Network((int(match.address), prefix), strict=False)
+
+
+def _covering_ports(match: cfg.PortMatch | None) -> PortRange:
+    bounds = None if match is None else match.bounds()
+    return ANY_PORT if bounds is None else PortRange(bounds[0], bounds[1])
+
+
+def _covering(entry: cfg.AclEntry) -> Selector:
+    """A selector matching at least every packet the ACL line matches."""
+    return Selector(
+        _covering_network(entry.source),
+        _covering_network(entry.destination),
+        entry.protocol,
+        _covering_ports(entry.source_port),
+        _covering_ports(entry.destination_port),
+    )
 
 
 def crypto_interface(config: cfg.RunningConfig) -> cfg.Interface:
