@@ -1,7 +1,8 @@
 """Backup servers: when the entry's Host does not answer, vpnclient contacts the backup servers
 in turn (each wait bounded by the entry's PeerTimeout), as the Cisco VPN Client does; the
 list comes from an imported profile (``BackupServer=``, ``EnableBackup=1``) or from the
-gateway's Mode Config (Unity BACKUP_SERVERS), which vpnclient writes into the entry.
+gateway's Mode Config (Unity BACKUP_SERVERS: strongSwan's, or our vpn2611's ``backup-gateway``
+lines), which vpnclient writes into the entry.
 
 172.18.124.200 and .201, on vpn2611's outside segment, belong to no one: nothing answers."""
 
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from _l2l_helpers import VPN2611_CFG
 from _vpnclient_helpers import (
     SCRIPT_LOGIN,
     ClientProc,
@@ -138,3 +140,30 @@ def test_backup_servers_from_the_gateway_are_kept_and_used(
             disconnect(client)
         finally:
             client.close()
+
+
+def test_backup_gateway_of_our_vpn2611_is_written_into_the_entry(
+    topology: Topology, seed_factory: SeedFactory
+) -> None:
+    lab = seed_factory(assign_router_addresses=False)
+    group = "crypto isakmp client configuration group 3000client\nkey cisco123\n"
+    text = VPN2611_CFG.read_text()
+    assert group in text
+    config = topology.workdir / "vpn2611-backup-gateway.cfg"
+    config.write_text(text.replace(group, group + f"backup-gateway {SILENT}\n"))
+    start_vpn2611(topology, lab, config)
+    profiles = topology.workdir / "profiles"
+    profile = write_profile(profiles, "office", entry(GATEWAY))
+    with resolv_confs() as confs:
+        confs.prepare(lab["pc"])
+        client, _ = connect(topology, profiles)
+        try:
+            client.expect(r"to disconnect\.")
+            assert f"Backup servers: {SILENT} (saved in the connection entry)" in (
+                client.transcript
+            )
+            disconnect(client)
+        finally:
+            client.close()
+    saved = profile.read_bytes().decode()
+    assert f"BackupServer={SILENT}\r\n" in saved and "EnableBackup=1\r\n" in saved

@@ -15,9 +15,10 @@ only translates:
   (the first matching line of an entry decides; a deny sends the packet on to the next entry;
   what no entry protects is routed in the clear; dynamic-map entries come after all of them),
 - the remote networks of the ``permit`` lines -> routes into the TUN device;
-- remote access: client groups (with their split-tunnel ACLs), the crypto maps' client
-  lines, ``crypto isakmp keepalive`` (DPD), and (:func:`build_aaa`) users, AAA method lists
-  and ``ip local pool`` lines for XAuth and Mode Config.
+- remote access: client groups (with their split-tunnel ACLs and the first 10 of their
+  ``backup-gateway`` lines), the crypto maps' client lines, ``crypto isakmp keepalive``
+  (DPD), and (:func:`build_aaa`) users, AAA method lists and ``ip local pool`` lines for
+  XAuth and Mode Config.
 
 Anything the configuration asks for that we cannot do (AH, non-contiguous wildcards, port
 ranges in a crypto ACL, a crypto ACL covering the peer itself) is left out with a warning in
@@ -34,6 +35,7 @@ from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
 from vpnrouter.aaa import Aaa, AddressPool, LocalUser, PoolError, PoolSet
 from vpnrouter.config import model as cfg
+from vpnrouter.config.model_crypto import MAX_BACKUP_GATEWAYS
 from vpnrouter.esp.spd import ANY_PORT, Action, Policy, PortRange, Selector
 from vpnrouter.ike import policy as ike
 
@@ -119,9 +121,21 @@ class _Builder:
                     include_local_lan=group.include_local_lan,
                     pfs=group.pfs,
                     max_users=group.max_users,
+                    backup_servers=self.backup_servers(group),
                 )
             )
         return tuple(groups)
+
+    def backup_servers(self, group: cfg.ClientGroup) -> tuple[str, ...]:
+        """``backup-gateway`` lines, sent to the clients as Unity BACKUP_SERVERS: the first
+        ``MAX_BACKUP_GATEWAYS`` (10) of them."""
+        servers = group.backup_gateways
+        if len(servers) > MAX_BACKUP_GATEWAYS:
+            self.warn(
+                f"client group {group.name}: {len(servers)} backup-gateway lines, only the "
+                f"first {MAX_BACKUP_GATEWAYS} are sent to clients"
+            )
+        return servers[:MAX_BACKUP_GATEWAYS]
 
     def client_maps(self) -> tuple[ike.ClientMapConfig, ...]:
         """``crypto map NAME client authentication list`` / ``isakmp authorization list`` /
