@@ -63,7 +63,12 @@ from vpnrouter.wire.payloads import (
     SaPayload,
 )
 
-NONCE_SIZE = 32
+# RFC 2409 5: any nonce of 8 to 256 bytes. 20, the size vpnc sends and assumes: answering a
+# gateway's rekey (vpnc.c do_rekey) it sends our QM1 back as the template of its QM2, writing
+# its 20-byte nonce over the start of our Ni and keying with those 20 bytes alone; a longer Ni
+# leaves our tail in its Nr on the wire, the two sides derive different KEYMAT and every ESP
+# packet on the new pair fails its ICV.
+NONCE_SIZE = 20
 MAX_KEPT_OFFERS = 16  # a refused proposal's ESP transforms kept for diagnose
 
 
