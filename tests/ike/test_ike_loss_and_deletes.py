@@ -187,6 +187,40 @@ def test_informationals_reusing_a_message_id_are_both_honoured_but_a_replay_is_n
     assert "unusable message ID" not in pair.a.log_text()
 
 
+def test_deletes_under_message_id_0_after_phase_1_are_honoured(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """vpnc 0.5.3 draws its Delete informationals' message IDs from one random byte (src/vpnc.c
+    send_delete_ipsec / send_delete_isakmp_cookie), so 1 in 256 is 0, encrypted under
+    hash(last phase-1 block | 0). CI saw vpnc's IPsec Delete refused as "unusable message ID 0"
+    (the client's pool address stayed leased). After phase 1, M-ID 0 can only be such an
+    informational: it is decrypted with the IV derived from it and honoured."""
+    pair = established()
+    monkeypatch.setattr(MessageIds, "allocate", lambda self, random_bytes: 0)
+    assert pair.b.engine.delete_child_sa(pair.now, peer=VPN2611) == 1
+    assert pair.b.engine.delete_ike_sa(pair.now, peer=VPN2611) == 1
+    pair.pump()
+    assert len(pair.a.of(ChildSaDown)) == 1
+    (down,) = pair.a.of(IkeSaDown)
+    assert down.reason == "Receive delete from peer"
+    assert "unusable message ID" not in pair.a.log_text()
+
+
+def test_message_id_0_informational_before_phase_1_is_done_is_refused() -> None:
+    pair = Pair(seed_2611(), seed_3640())
+    mm: list[bytes] = []
+
+    def hook(sender: str, data: bytes, dest: tuple[str, int], sport: int) -> bytes | None:
+        mm.append(data)
+        return None if len(mm) >= 5 else data  # MM5 and later lost: keys, no phase 1
+
+    pair.hook = hook
+    start(pair)
+    (sa,) = list(pair.b.engine._ctx.table.ike.values())
+    assert sa.crypto is not None and not sa.established
+    assert not informational._usable_mid(sa, 0, b"digest")
+
+
 def test_a_replayed_informational_is_refused() -> None:
     pair = established()
     sent: list[bytes] = []

@@ -42,6 +42,16 @@ def phase2_iv(hasher: Prf, last_phase1_block: bytes, message_id: int, block_size
     return _truncate(hasher.digest(last_phase1_block + message_id.to_bytes(4, "big")), block_size)
 
 
+# RFC 2409 5.7 / App. B: an informational's IV, the same hash; its M-ID may be 0 in practice
+# (vpnc 0.5.3 draws Delete message IDs from one random byte).
+def informational_iv(
+    hasher: Prf, last_phase1_block: bytes, message_id: int, block_size: int
+) -> bytes:
+    if not 0 <= message_id <= 0xFFFFFFFF:
+        raise ValueError(f"message ID {message_id} is not 32 bits")
+    return _truncate(hasher.digest(last_phase1_block + message_id.to_bytes(4, "big")), block_size)
+
+
 def _truncate(digest: bytes, block_size: int) -> bytes:
     if block_size > len(digest):
         raise ValueError(f"hash output {len(digest)} bytes is shorter than the block size")
@@ -81,6 +91,12 @@ class IvChain:
         if stored is not None:
             return stored
         return phase2_iv(self._hasher, self._phase1, message_id, self.block_size)
+
+    def derived(self, message_id: int) -> bytes:
+        """hash(last phase-1 block | M-ID), for any M-ID including 0: the IV of a one-message
+        exchange (informational) whatever its ID. vpnc 0.5.3 draws its Delete informationals'
+        IDs from one random byte, so one in 256 carries M-ID 0 and is encrypted this way."""
+        return informational_iv(self._hasher, self._phase1, message_id, self.block_size)
 
     def commit(self, message_id: int, ciphertext: bytes) -> None:
         """Advance exchange ``message_id`` past a message: the next IV is its last cipher

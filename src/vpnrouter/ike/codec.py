@@ -65,15 +65,21 @@ def decode_plain(header: Header, data: bytes) -> Inbound:
 
 
 # RFC 2408 3.1 (E flag) / RFC 2409 App. B: CBC over the payloads, IV from the SA's chain.
-def decrypt(sa: IkeSa, header: Header, data: bytes) -> Inbound:
-    """Decrypt and decode without committing the IV; raises DecodeError on any failure."""
+def decrypt(sa: IkeSa, header: Header, data: bytes, *, one_message: bool = False) -> Inbound:
+    """Decrypt and decode without committing the IV; raises DecodeError on any failure.
+    ``one_message``: an informational after phase 1, whose IV is always derived from its
+    M-ID (RFC 2409 App. B), even an M-ID of 0."""
     if sa.crypto is None:
         raise DecodeError("encrypted message before keys exist")
     ciphertext = data[HEADER_SIZE:]
     block = sa.crypto.cipher.block_size
     if not ciphertext or len(ciphertext) % block:
         raise DecodeError(f"encrypted body of {len(ciphertext)} bytes is not whole blocks")
-    plaintext = sa.crypto.ivs.decrypt(sa.crypto.cipher, header.message_id, ciphertext)
+    if one_message:
+        iv = sa.crypto.ivs.derived(header.message_id)
+        plaintext = sa.crypto.cipher.decrypt(iv, ciphertext)
+    else:
+        plaintext = sa.crypto.ivs.decrypt(sa.crypto.cipher, header.message_id, ciphertext)
     decoded = decode_payloads(header.next_payload, plaintext, trailing_ok=True)
     return Inbound(header, decoded.payloads, decoded.raw, ciphertext)
 
@@ -95,14 +101,25 @@ def plain(sa: IkeSa, exchange: int, payloads: Sequence[Payload], mid: int = 0) -
 # RFC 2408 3.1: the body is padded to the cipher block size and encrypted; the header's
 # length covers the padding. Our padding is zero bytes (receivers ignore it, RFC 2409 5.3).
 def encrypted(
-    sa: IkeSa, exchange: int, payloads: Sequence[Payload], mid: int = 0, flags: int = 0
+    sa: IkeSa,
+    exchange: int,
+    payloads: Sequence[Payload],
+    mid: int = 0,
+    flags: int = 0,
+    *,
+    one_message: bool = False,
 ) -> bytes:
+    """``one_message``: an informational, encrypted under the IV derived from its M-ID alone
+    and leaving no IV state behind (see :func:`decrypt`)."""
     if sa.crypto is None:
         raise RuntimeError("no phase-1 keys to encrypt with")
     body = encode_payloads(payloads)
     block = sa.crypto.cipher.block_size
     body += bytes(-len(body) % block)
-    ciphertext = sa.crypto.ivs.encrypt(sa.crypto.cipher, mid, body)
+    if one_message:
+        ciphertext = sa.crypto.cipher.encrypt(sa.crypto.ivs.derived(mid), body)
+    else:
+        ciphertext = sa.crypto.ivs.encrypt(sa.crypto.cipher, mid, body)
     first = payloads[0].payload_type if payloads else 0
     header = Header(
         sa.icookie,

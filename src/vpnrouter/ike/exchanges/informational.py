@@ -47,8 +47,9 @@ def _send_protected(ctx: Context, sa: IkeSa, payloads: Sequence[Payload]) -> int
     digest = keymat.informational_hash(
         sa.crypto.prf, sa.crypto.keys.skeyid_a, mid, encode_payloads(payloads)
     )
-    message = codec.encrypted(sa, ExchangeType.INFORMATIONAL, [HashPayload(digest), *payloads], mid)
-    sa.crypto.ivs.forget(mid)
+    message = codec.encrypted(
+        sa, ExchangeType.INFORMATIONAL, [HashPayload(digest), *payloads], mid, one_message=True
+    )
     ctx.send(sa, message)
     return mid
 
@@ -104,8 +105,11 @@ def send_delete_children(ctx: Context, sa: IkeSa, children: Sequence[ChildSa]) -
 def _usable_mid(sa: IkeSa, mid: int, digest: bytes) -> bool:
     """A fresh message ID, or one an earlier informational of the peer's used (RFC 2409 5.7: an
     informational is a one-message exchange, its IV is derived from the M-ID alone) carrying a
-    different message: vpnc reuses IDs from a small range; a byte-identical replay is refused."""
-    if mid == 0:
+    different message: vpnc reuses IDs from a small range; a byte-identical replay is refused.
+    M-ID 0 is phase 1's, so it is refused until phase 1 is done; after that it can only be an
+    informational (vpnc draws its Delete IDs from one random byte, 0 included: its
+    src/vpnc.c send_delete_ipsec/send_delete_isakmp_cookie)."""
+    if mid == 0 and not sa.established:
         return False
     if mid not in sa.message_ids.used:
         return True
@@ -118,7 +122,7 @@ def receive_protected(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> N
     digest = hashlib.sha256(data).digest()
     if sa.crypto is None or not _usable_mid(sa, mid, digest):
         raise DecodeError(f"informational with unusable message ID {mid}")
-    inbound = codec.decrypt(sa, header, data)
+    inbound = codec.decrypt(sa, header, data, one_message=True)
     rules.check(rules.Kind.INFO, inbound.payloads)
     expected = keymat.informational_hash(
         sa.crypto.prf, sa.crypto.keys.skeyid_a, mid, inbound.after_hash()
@@ -127,7 +131,6 @@ def receive_protected(ctx: Context, sa: IkeSa, header: Header, data: bytes) -> N
         raise AuthenticationError("informational HASH(1) mismatch")
     sa.message_ids.claim(mid)
     sa.peer_informationals.setdefault(mid, set()).add(digest)
-    sa.crypto.ivs.forget(mid)
     if len(inbound.payloads) == 1:
         ctx.isakmp(f"{sa.tag}: keepalive (HASH only) from {sa.peer}")
     for payload in inbound.payloads[1:]:
