@@ -29,10 +29,25 @@ from vpnrouter.ike import lifecycle, sessions
 from vpnrouter.ike.context import Context
 from vpnrouter.ike.events import XauthFailed, XauthRequested, XauthSucceeded
 from vpnrouter.ike.exchanges import cfgmsg, informational, mode_config
+from vpnrouter.ike.proposals import duration
 from vpnrouter.ike.ra import PendingXauth, RaState, Transaction, TxKind
 from vpnrouter.ike.sa import IkeSa
-from vpnrouter.wire.attributes import DataAttribute, cfg_attribute, find_attribute
-from vpnrouter.wire.constants import CfgAttr, CfgMessageType, XauthStatus, XauthType
+from vpnrouter.wire.attributes import (
+    DataAttribute,
+    cfg_attribute,
+    find_attribute,
+    phase1_attribute,
+    push_attributes,
+)
+from vpnrouter.wire.constants import (
+    CfgAttr,
+    CfgMessageType,
+    LifeType,
+    NotifyType,
+    Phase1Attr,
+    XauthStatus,
+    XauthType,
+)
 from vpnrouter.wire.payloads import AttributePayload
 
 _A = CfgAttr
@@ -188,10 +203,32 @@ def server_ack(ctx: Context, sa: IkeSa, tx: Transaction) -> None:
 def _authenticated(ctx: Context, sa: IkeSa) -> None:
     ra = _ra(sa)
     ra.xauth_done = True
+    renewing = ra.address is None
     sessions.adopt_address(ctx, sa)
+    if renewing and ra.address is not None:
+        _renewed_lifetime(ctx, sa)
     settings = sessions.client_map(ctx, sa)
     if settings is not None and settings.address == "initiate" and ra.address is None:
         mode_config.push(ctx, sa)
+
+
+# RFC 2407 4.6.3.1: a client renewing its phase 1 (it keeps its address and asks for no Mode
+# Config) is told the new SA's lifetime once XAuth is through. vpnc 0.5.3 waits for exactly
+# this before it deletes its old ISAKMP SA (vpnc.c rekey_phase1: after XAuth it reads one more
+# message, a lifetime notice); until one comes it forwards no traffic, and after 15 s of
+# silence it exits ("no response from target"). Other clients log the notice and go on.
+def _renewed_lifetime(ctx: Context, sa: IkeSa) -> None:
+    if sa.suite is None:
+        return
+    out = bytearray()
+    push_attributes(
+        out,
+        [
+            phase1_attribute(Phase1Attr.LIFE_TYPE, LifeType.SECONDS),
+            duration(Phase1Attr.LIFE_DURATION, sa.suite.lifetime),
+        ],
+    )
+    informational.send_notify(ctx, sa, NotifyType.RESPONDER_LIFETIME, data=bytes(out))
 
 
 def implied_ack(ctx: Context, sa: IkeSa) -> bool:
