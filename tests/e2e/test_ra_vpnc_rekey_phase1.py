@@ -12,15 +12,18 @@ What vpnc 0.5.3 does about the phase-1 lifetime (its source, vpnc.c and tunip.c 
   thread: no packet is forwarded meanwhile, and 15 s of silence make it exit ("no response
   from target").
 
-vpnc 0.5.3 then names the wrong SA in that Delete: ``send_delete_isakmp_cookie`` ignores the
-old cookies it is given (its arguments are marked unused) and sends the new SA's cookies, over
-the new SA. The router deletes the SA the Delete names, as RFC 2408 3.15 has it and IOS does:
-the renewed one. The old one ends at its lifetime (Delete sent, which vpnc drops as "wrong
-cookies"), and from then on the client has no ISAKMP SA at the gateway (until its next
-renewal, which deletes itself again). IKEv1 IPsec SAs outlive their ISAKMP SA, so the
-traffic keeps flowing on the pair; but nothing can rekey it (a dynamic-map pair is only
-rekeyed over a live ISAKMP SA) and vpnc's own Deletes reach nobody, so a reconnect is what
-brings everything back in order: its INITIAL-CONTACT clears the stale pair at the router.
+(The 0.5.3 release of 2008 had no phase-1 rekey at all; it came in 2019, commit 074e1ce,
+which the Debian snapshot carries.) The snapshot then names the wrong SA in that Delete:
+``send_delete_isakmp_cookie`` ignores the old cookies it is given (its arguments are marked
+unused) and sends the new SA's cookies, over the new SA; fixed upstream after the Debian
+snapshot (commit ef04936, 2023-11-07, "fix: ike phase1 rekeying"). The router deletes the
+SA the Delete names, as RFC 2408 3.15 has it: the renewed one. The old one ends at its
+lifetime (Delete sent, which vpnc drops as "wrong cookies"), and from then on the client
+has no ISAKMP SA at the gateway (until its next renewal, which deletes itself again). IKEv1
+IPsec SAs outlive their ISAKMP SA, so the traffic keeps flowing on the pair; but nothing can
+rekey it (a dynamic-map pair is only rekeyed over a live ISAKMP SA, as on IOS) and vpnc's
+own Deletes reach nobody, so a reconnect is what brings everything back in order: its
+INITIAL-CONTACT clears the stale pair at the router.
 
 The seed's vpn2611.cfg with ``lifetime 60`` (the least IOS takes) in the clients' policy:
 vpnc renews at 48 s, a ping across the renewal and the old SA's end keeps getting answers,
