@@ -33,6 +33,11 @@ the gateway accepts it: "Your link is now secure." again; if it refuses it, the 
 ends as a refused login would.
 Ctrl-C, SIGTERM or ``disconnect`` send the Delete notifications and restore routes and DNS.
 
+With ``--background`` the run detaches right after the tunnel information
+(:mod:`vpnrouter.client.background`); from then on there is no terminal to ask on, so a
+re-authentication uses the password kept in memory, and one the gateway refuses ends the
+connection.
+
 Exit status: 0 disconnected by the user once the link was secure; 1 the connection failed,
 was lost or was cancelled before it was secure (the reason on standard error, with Cisco's
 "Reason NNN" where it has one); 2 wrong usage.
@@ -43,6 +48,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import os
 import signal
 import socket
 from dataclasses import dataclass, field
@@ -52,6 +58,7 @@ from typing import Any, Final, TextIO
 
 from vpnrouter.client import backup, messages
 from vpnrouter.client import control as ctl
+from vpnrouter.client.background import BackgroundChild
 from vpnrouter.client.dns import DnsSettings, ResolvConf
 from vpnrouter.client.netconf import (
     NetconfError,
@@ -136,6 +143,7 @@ class Options:
     resolv_conf: Path = Path("/etc/resolv.conf")
     debug: frozenset[LogFacility] = frozenset()
     ike_lifetime: int = IOS_DEFAULT_LIFETIME
+    background: BackgroundChild | None = None  # --background: detach once secure
 
 
 class Connection:
@@ -340,6 +348,7 @@ class Connection:
     async def _flow(self) -> None:
         await self._negotiate()
         await self._secure()
+        self._go_background()
         await self._watch()
 
     def _session(self) -> ClientSession:
@@ -555,9 +564,23 @@ class Connection:
         if config.banner:
             self.say("", *config.banner.strip("\r\n").splitlines())
         self.say("", *self._information())
-        self.say(
-            "", f"Press Ctrl-C or run 'vpnclient disconnect {self.options.entry}' to disconnect."
-        )
+        entry = self.options.entry
+        if self.options.background is None:
+            self.say("", f"Press Ctrl-C or run 'vpnclient disconnect {entry}' to disconnect.")
+        else:
+            self.say(
+                "",
+                f"The connection continues in the background (PID {os.getpid()});"
+                f" run 'vpnclient disconnect {entry}' to disconnect.",
+            )
+
+    def _go_background(self) -> None:
+        """``--background``: leave the terminal; questions can no longer be asked."""
+        child = self.options.background
+        if child is None:
+            return
+        child.detach()
+        self.options.prompter = NoPrompter()
 
     def _remember_backups(self, config: ModeConfigReceived) -> None:
         """The gateway's backup servers go into the entry, as the Cisco client keeps them."""

@@ -5,6 +5,10 @@ address and where the answers to the gateway's questions come from; the flow its
 ``--password-stdin`` (as ``docker login`` has it) reads the password(s) from standard input,
 one per line; ``--username`` skips the user name question. Without them the user is asked on
 the terminal; without a terminal, connecting with XAuth fails with a clear message.
+
+``--background``: the same, up to "Your link is now secure." and the tunnel information; then
+the connection goes on in a detached process and the command exits 0
+(:mod:`vpnrouter.client.background`).
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from ipaddress import IPv4Address
 from pathlib import Path
 from typing import Any
 
-from vpnrouter.client import commands, pcf
+from vpnrouter.client import background, commands, pcf
 from vpnrouter.client import control as ctl
 from vpnrouter.client.connect import (
     EXIT_FAILED,
@@ -43,7 +47,9 @@ def register(subparsers: Any) -> None:
         help="connect to the gateway of a connection entry",
         description="Connect to the VPN gateway of a connection entry, in the foreground: "
         "group authentication, user authentication (asked on the terminal), address and "
-        "routes from the gateway. Ctrl-C or 'vpnclient disconnect' ends the connection.",
+        "routes from the gateway. Ctrl-C or 'vpnclient disconnect' ends the connection "
+        "(with --background, once the link is secure the connection goes on in the "
+        "background and the command returns).",
     )
     parser.add_argument("entry", metavar="ENTRY", help="connection entry name")
     parser.add_argument("--profile-dir", metavar="DIR", help="directory of the .pcf entries")
@@ -58,6 +64,12 @@ def register(subparsers: Any) -> None:
         "--socket",
         metavar="PATH",
         help=f"control socket (default {ctl.SOCKET_DIR}/ENTRY{ctl.SOCKET_SUFFIX})",
+    )
+    parser.add_argument(
+        "--background",
+        action="store_true",
+        help="once the link is secure, keep the connection in a background process (PID file "
+        "next to the control socket) and return; 'vpnclient disconnect' ends it",
     )
     parser.add_argument(
         "--no-dns", action="store_true", help="do not change /etc/resolv.conf; print the DNS"
@@ -114,17 +126,27 @@ def run_connect(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_FAILED
+    if args.background:
+        forked = background.fork(background.pid_file_for(options.socket_path))
+        if isinstance(forked, int):
+            return forked  # the parent: the child detached (0) or failed (its status)
+        options.background = forked
     loop = asyncio.new_event_loop()
     try:
         return loop.run_until_complete(Connection(options, sys.stdout, sys.stderr).run())
     finally:
         loop.run_until_complete(loop.shutdown_asyncgens())
         loop.close()
+        if options.background is not None:
+            options.background.finish()
 
 
 def _options(args: argparse.Namespace) -> Options:
     debug = parse_debug(args.debug)
-    store = ProfileStore(args.profile_dir)
+    # absolute paths: a background connection runs in "/"
+    store = ProfileStore(
+        Path(args.profile_dir).expanduser().absolute() if args.profile_dir else None
+    )
     doc, warnings = store.read_document(args.entry)
     path = store.path(args.entry)
     for warning in sorted(
@@ -159,7 +181,9 @@ def _options(args: argparse.Namespace) -> Options:
         gateway=_resolve(profile.host),
         prompter=prompter,
         username=args.username,
-        socket_path=Path(args.socket) if args.socket else ctl.default_socket(profile.name),
+        socket_path=(
+            Path(args.socket) if args.socket else ctl.default_socket(profile.name)
+        ).absolute(),
         tun_name=args.tun,
         apply_dns=not args.no_dns,
         debug=debug,
