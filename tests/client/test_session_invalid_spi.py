@@ -35,6 +35,7 @@ class Endpoint:
 
     def __init__(self, port: int) -> None:
         self.port = port
+        self.local = ""
         self.sent: list[tuple[bytes, tuple[str, int]]] = []
         self.inbox: list[tuple[bytes, tuple[str, int]]] = []
 

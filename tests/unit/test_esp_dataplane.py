@@ -46,6 +46,7 @@ class FakeSocket:
 
     def __init__(self, port: int = 0, inbox: list[tuple[bytes, Any]] | None = None) -> None:
         self.port = port
+        self.local = LOCAL
         self.sent: list[tuple[bytes, Any]] = []
         self.inbox = inbox or []
 
@@ -288,8 +289,8 @@ def test_udp_reader_routes_ike_esp_and_keepalives() -> None:
     h.plane._on_udp(h.udp[4500])  # type: ignore[arg-type]
     h.plane._on_udp(h.udp[500])  # type: ignore[arg-type]
     assert h.events == [
-        IkeDatagram(b"isakmp", (PEER, 4500), 4500),
-        IkeDatagram(b"main mode", (PEER, 500), 500),
+        IkeDatagram(b"isakmp", (PEER, 4500), 4500, str(LOCAL)),
+        IkeDatagram(b"main mode", (PEER, 500), 500, str(LOCAL)),
     ]
     assert h.plane.stats.keepalives_in == 1 and inb.counters.decaps == 1
     assert h.plane.stats.drops[Drop.TRUNCATED] == 1
@@ -478,3 +479,57 @@ def test_early_inbound_sa_alone_protects_nothing_and_can_be_withdrawn() -> None:
     assert h.plane.inbound_sas == []
     with pytest.raises(ValueError):
         h.plane.add_inbound_sa(make_sa(Direction.OUTBOUND, 0x1001))
+
+
+SECOND = IPv4Address("192.0.2.1")
+
+
+def test_a_second_local_address_has_its_own_sockets() -> None:
+    """Crypto maps on two interfaces: an SA's ESP leaves from the socket of its own local
+    address (raw or UDP 4500), IKE from the address asked for, a deny line of a map leaves
+    in the clear by that map's interface, and datagrams say which address they came to."""
+    h = Harness(other_locals=(SECOND,), clear_devices=(("second", "eth1"),))
+    raw2, clear2 = FakeSocket(), FakeSocket()
+    udp2 = {500: FakeSocket(500), 4500: FakeSocket(4500)}
+    for port, endpoint in udp2.items():
+        endpoint.local = SECOND
+        h.plane._other_udp[(str(SECOND), port)] = endpoint  # type: ignore[assignment]
+    h.plane._other_raw[str(SECOND)] = raw2  # type: ignore[assignment]
+    h.plane._clear_by_map["second"] = clear2  # type: ignore[assignment]
+    assert h.plane.local_addresses == (LOCAL, SECOND)
+    other = Selector.of("10.10.10.0/24", "10.10.30.0/24")
+    h.plane.set_policies(
+        [
+            Policy(OUT_SEL, Action.PROTECT, "mymap 10"),
+            Policy(other, Action.PROTECT, "second 20"),
+            Policy(Selector.of("10.10.10.0/24", "10.10.40.0/24"), Action.BYPASS, "second 5"),
+        ]
+    )
+
+    h.plane.add_sa_pair(make_sa(Direction.OUTBOUND, 0x1001, local=SECOND),
+                        make_sa(Direction.INBOUND, 0x2002, local=SECOND))  # fmt: skip
+    h.plane.process_outbound(packet(src="10.10.10.5", dst="10.10.20.5"))
+    assert len(raw2.sent) == 1 and h.raw.sent == []
+    assert raw2.sent[0][1] == PEER
+
+    h.plane.add_sa_pair(
+        make_sa(Direction.OUTBOUND, 0x3003, local=SECOND, selector=other,
+                encap=UdpEncap(4500, 4500), tag="second 20"),
+        make_sa(Direction.INBOUND, 0x4004, local=SECOND, selector=other.reversed(),
+                tag="second 20"),
+    )  # fmt: skip
+    h.plane.process_outbound(packet(src="10.10.10.5", dst="10.10.30.5"))
+    assert len(udp2[4500].sent) == 1 and h.udp[4500].sent == []
+
+    assert h.plane.send_ike(b"msg", (PEER, 500), 500, str(SECOND))
+    assert h.plane.send_ike(b"first", (PEER, 500), 500)
+    assert udp2[500].sent == [(b"msg", (PEER, 500))]
+    assert h.udp[500].sent == [(b"first", (PEER, 500))]
+    assert not h.plane.send_ike(b"msg", (PEER, 500), 500, "198.51.100.99")
+
+    udp2[500].inbox = [(b"main mode", (PEER, 500))]
+    h.plane._on_udp(udp2[500])  # type: ignore[arg-type]
+    assert h.events[-1] == IkeDatagram(b"main mode", (PEER, 500), 500, str(SECOND))
+
+    h.plane.process_outbound(packet(src="10.10.10.5", dst="10.10.40.5"))
+    assert len(clear2.sent) == 1 and h.plane.stats.clear_out == 1

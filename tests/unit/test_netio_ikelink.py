@@ -60,12 +60,14 @@ class FramingPlane:
     def __init__(self) -> None:
         self.sent: list[tuple[Any, ...]] = []
 
-    def send_ike(self, data: bytes, peer: tuple[str, int], local_port: int) -> bool:
-        self.sent.append(("ike", data, peer, local_port))
+    def send_ike(
+        self, data: bytes, peer: tuple[str, int], local_port: int, local_addr: str = ""
+    ) -> bool:
+        self.sent.append(("ike", data, peer, local_port, local_addr))
         return True
 
-    def send_nat_keepalive(self, peer: tuple[str, int]) -> bool:
-        self.sent.append(("keepalive", peer))
+    def send_nat_keepalive(self, peer: tuple[str, int], local_addr: str = "") -> bool:
+        self.sent.append(("keepalive", peer, local_addr))
         return True
 
 
@@ -82,9 +84,14 @@ class FramingEngine:
         return None
 
     def receive_datagram(
-        self, data: bytes, addr: tuple[str, int], local_port: int, now: float
+        self,
+        data: bytes,
+        addr: tuple[str, int],
+        local_port: int,
+        now: float,
+        local_addr: str | None = None,
     ) -> None:
-        self.received.append((data, addr, local_port))
+        self.received.append((data, addr, local_port, local_addr))
 
 
 def test_port_4500_framing_is_left_to_the_data_plane() -> None:
@@ -96,8 +103,8 @@ def test_port_4500_framing_is_left_to_the_data_plane() -> None:
     engine = FramingEngine(
         [
             Datagram(message, ("192.0.2.1", 500), 500),
-            Datagram(message, ("192.0.2.1", 4500), 4500),
-            Datagram(b"", ("192.0.2.1", 4500), 4500, keepalive=True),
+            Datagram(message, ("192.0.2.1", 4500), 4500, local_addr="198.51.100.1"),
+            Datagram(b"", ("192.0.2.1", 4500), 4500, keepalive=True, local_addr="198.51.100.1"),
         ]
     )
     plane = FramingPlane()
@@ -110,9 +117,13 @@ def test_port_4500_framing_is_left_to_the_data_plane() -> None:
     )
     link.service(schedule=False)
     assert plane.sent == [
-        ("ike", message, ("192.0.2.1", 500), 500),
-        ("ike", message, ("192.0.2.1", 4500), 4500),
-        ("keepalive", ("192.0.2.1", 4500)),
+        ("ike", message, ("192.0.2.1", 500), 500, ""),
+        ("ike", message, ("192.0.2.1", 4500), 4500, "198.51.100.1"),
+        ("keepalive", ("192.0.2.1", 4500), "198.51.100.1"),
     ]
     link.receive(IkeDatagram(message, ("192.0.2.1", 4500), 4500))
-    assert engine.received == [(message, ("192.0.2.1", 4500), 4500)]
+    link.receive(IkeDatagram(message, ("192.0.2.1", 500), 500, "198.51.100.1"))
+    assert engine.received == [
+        (message, ("192.0.2.1", 4500), 4500, None),
+        (message, ("192.0.2.1", 500), 500, "198.51.100.1"),
+    ]

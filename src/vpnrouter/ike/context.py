@@ -103,17 +103,19 @@ class Context:
 
     # --- sending ----------------------------------------------------------------------------
 
-    def send_raw(self, message: bytes, addr: tuple[str, int], local_port: int) -> None:
-        """Queue one ISAKMP message, bare: on the NAT-T port the data plane adds the
-        RFC 3948 2.2 non-ESP marker (``Dataplane.send_ike``)."""
-        self.outbox.append(Datagram(message, addr, local_port))
+    def send_raw(self, message: bytes, addr: tuple[str, int], local: tuple[str, int]) -> None:
+        """Queue one ISAKMP message, bare, from our (address, port): on the NAT-T port the
+        data plane adds the RFC 3948 2.2 non-ESP marker (``Dataplane.send_ike``)."""
+        self.outbox.append(Datagram(message, addr, local[1], local_addr=local[0]))
         self.counters["sent"] += 1
 
     def send(self, sa: IkeSa, message: bytes) -> None:
-        self.send_raw(message, (sa.peer, sa.peer_port), sa.local_port)
+        self.send_raw(message, (sa.peer, sa.peer_port), (sa.local, sa.local_port))
 
     def send_keepalive(self, sa: IkeSa) -> None:
         """RFC 3948 2.3: ask for a NAT keepalive to the peer's NAT-T port (the data plane
         writes the 0xFF byte: ``Dataplane.send_nat_keepalive``)."""
-        self.outbox.append(Datagram(b"", (sa.peer, sa.peer_port), NAT_T_PORT, keepalive=True))
+        self.outbox.append(
+            Datagram(b"", (sa.peer, sa.peer_port), NAT_T_PORT, keepalive=True, local_addr=sa.local)
+        )
         self.counters["keepalives"] += 1

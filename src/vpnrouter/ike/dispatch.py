@@ -126,14 +126,18 @@ def _protocol_error(
 
 
 def _resend(
-    ctx: Context, sa: IkeSa | None, replies: tuple[bytes, ...], src: tuple[str, int]
+    ctx: Context,
+    sa: IkeSa | None,
+    replies: tuple[bytes, ...],
+    src: tuple[str, int],
+    local: tuple[str, int],
 ) -> None:
     ctx.counters["duplicates"] += 1
     for reply in replies:
         if sa is not None:
             ctx.send(sa, reply)
         else:
-            ctx.send_raw(reply, src, IKE_PORT)
+            ctx.send_raw(reply, src, (local[0], IKE_PORT))
     tag = sa.tag if sa is not None else "ISAKMP (0:0)"
     ctx.isakmp(f"{tag}: retransmission detected, resending the previous answer to {src[0]}")
 
@@ -148,7 +152,7 @@ def _route(
         if existing is not None:
             cached = existing.replies.lookup(data)
         if cached is not None:
-            _resend(ctx, existing, cached, src)
+            _resend(ctx, existing, cached, src, local)
             return None
         if existing is not None:
             ctx.counters["dropped"] += 1
@@ -168,7 +172,7 @@ def _route(
         return None
     cached = sa.replies.lookup(data)
     if cached is not None:
-        _resend(ctx, sa, cached, src)
+        _resend(ctx, sa, cached, src, local)
         return None
     if src[0] != sa.peer:
         ctx.counters["dropped"] += 1

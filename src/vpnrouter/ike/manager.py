@@ -23,15 +23,17 @@ MAX_MID_DRAWS: Final = 64
 
 
 class Datagram(NamedTuple):
-    """Something to send to the peer's (address, port) from our local port (500/4500):
-    ``data``, one bare ISAKMP message, or with ``keepalive`` an RFC 3948 2.3 NAT keepalive
-    (``data`` empty). The framing of port 4500 (the non-ESP marker, the 0xFF byte) is the
-    data plane's (``netio``), never the engine's."""
+    """Something to send to the peer's (address, port) from our local port (500/4500) of our
+    address ``local_addr`` ("": the data plane's first): ``data``, one bare ISAKMP message, or
+    with ``keepalive`` an RFC 3948 2.3 NAT keepalive (``data`` empty). The framing of port
+    4500 (the non-ESP marker, the 0xFF byte) is the data plane's (``netio``), never the
+    engine's."""
 
     data: bytes
     addr: tuple[str, int]
     local_port: int
     keepalive: bool = False
+    local_addr: str = ""
 
 
 def fingerprint(data: bytes) -> bytes:

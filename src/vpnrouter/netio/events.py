@@ -31,11 +31,13 @@ class Acquire:
 
 @dataclass(frozen=True, slots=True)
 class IkeDatagram:
-    """An IKE message received on port 500, or on 4500 with the non-ESP marker removed."""
+    """An IKE message received on port 500, or on 4500 with the non-ESP marker removed, on
+    our address ``local_addr`` ("": not known, the data plane's first)."""
 
     data: bytes
     peer: tuple[str, int]
     local_port: int
+    local_addr: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -136,9 +136,11 @@ class EngineLink:
         engine, plane, now = self.engine, self.plane, self.clock()
         for datagram in engine.datagrams_to_send(now):
             if datagram.keepalive:
-                plane.send_nat_keepalive(datagram.addr)
+                plane.send_nat_keepalive(datagram.addr, datagram.local_addr)
             else:
-                plane.send_ike(datagram.data, datagram.addr, datagram.local_port)
+                plane.send_ike(
+                    datagram.data, datagram.addr, datagram.local_port, datagram.local_addr
+                )
         while (event := engine.next_event()) is not None:
             try:
                 self.on_event(event)
@@ -172,7 +174,9 @@ class EngineLink:
     # -- network -> engine ------------------------------------------------------------------
     def receive(self, event: IkeDatagram) -> None:
         """An IKE message from the data plane (not serviced yet)."""
-        self.engine.receive_datagram(event.data, event.peer, event.local_port, self.clock())
+        self.engine.receive_datagram(
+            event.data, event.peer, event.local_port, self.clock(), event.local_addr or None
+        )
 
     def lifetime(self, event: SaLifetime) -> None:
         """The data plane's lifetime signal for an SA (not serviced yet). The engine gets the

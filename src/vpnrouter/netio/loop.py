@@ -4,8 +4,14 @@ Outbound (RFC 4301 section 5.1): a packet read from the TUN device is looked up 
 its 5-tuple. PROTECT with an SA: ESP-encapsulate (RFC 4303) and send to the peer over IP
 protocol 50, or over UDP 4500 when the SA is UDP-encapsulated (RFC 3948). PROTECT without an
 SA: drop it, count it, and raise an :class:`Acquire` so the router's IKE engine negotiates.
-BYPASS (a crypto map's deny lines, or no policy at all): sent on in the clear out of
-``clear_device`` (the crypto interface) when one is configured, else dropped. DISCARD: drop.
+BYPASS (a crypto map's deny lines, or no policy at all): sent on in the clear out of the
+crypto interface of the policy's crypto map (``clear_devices``, by map name), else of
+``clear_device``, when one is configured, else dropped. DISCARD: drop.
+
+Several local addresses (crypto maps on more than one interface): ``local`` and
+``other_locals`` each get their raw ESP socket and UDP 500/4500 endpoints. IKE datagrams say
+which address they arrived on and are sent from the one asked for; an SA's ESP leaves from
+the socket of its own local address.
 
 Inbound (RFC 4301 section 5.2): ESP from the raw socket or UDP 4500 is matched to an inbound
 SA by SPI, decapsulated (ICV, anti-replay, padding, selectors) and written to the TUN device.
@@ -59,9 +65,11 @@ class DfBit(Enum):
 
 @dataclass(frozen=True, slots=True)
 class DataplaneConfig:
-    """Where and how the data plane runs. ``local`` is the crypto endpoint address."""
+    """Where and how the data plane runs. ``local`` is the crypto endpoint address (the
+    first crypto interface's), ``other_locals`` those of the other crypto interfaces."""
 
     local: IPv4Address
+    other_locals: tuple[IPv4Address, ...] = ()
     tun_name: str = "vpn0"
     tun_mtu: int = 1500
     tun_address: IPv4Interface | None = None
@@ -73,6 +81,7 @@ class DataplaneConfig:
     nat_keepalive_interval: float | None = None
     acquire_holddown: float = 2.0
     clear_device: str | None = None  # Linux interface BYPASS traffic leaves by, in the clear
+    clear_devices: tuple[tuple[str, str], ...] = ()  # (crypto map name, Linux interface)
     housekeeping_interval: float = 1.0
     batch: int = 64
 
@@ -140,7 +149,10 @@ class Dataplane:
         self._raw: RawEspSocket | None = None
         self._icmp: RawIpSender | None = None
         self._clear: RawIpSender | None = None
-        self._udp: dict[int, UdpEndpoint] = {}
+        self._clear_by_map: dict[str, RawIpSender] = {}
+        self._udp: dict[int, UdpEndpoint] = {}  # the first local address's, by port
+        self._other_udp: dict[tuple[str, int], UdpEndpoint] = {}  # by (address, port)
+        self._other_raw: dict[str, RawEspSocket] = {}  # by address
         self._loop: asyncio.AbstractEventLoop | None = None
         self._housekeeping: asyncio.Task[None] | None = None
         self._last_keepalive = 0.0
@@ -153,20 +165,49 @@ class Dataplane:
         try:
             self._tun = await TunDevice.open(cfg.tun_name, mtu=cfg.tun_mtu, address=cfg.tun_address)
             self._loop.add_reader(self._tun.fileno(), self._on_tun)
-            if cfg.raw_esp:
-                self._raw = RawEspSocket(cfg.local)
-                self._loop.add_reader(self._raw.fileno(), self._on_raw)
-            self._icmp = RawIpSender()
-            if cfg.clear_device is not None:
-                self._clear = RawIpSender(cfg.clear_device)
-            for port in cfg.ike_ports:
-                endpoint = UdpEndpoint(cfg.local, port)
-                self._udp[port] = endpoint
-                self._loop.add_reader(endpoint.fileno(), self._on_udp, endpoint)
+            self._open_sockets(self._loop)
         except BaseException:
             await self.close()
             raise
         self._housekeeping = asyncio.create_task(self._run_housekeeping())
+
+    def _open_sockets(self, loop: asyncio.AbstractEventLoop) -> None:
+        cfg = self.config
+        if cfg.raw_esp:
+            self._raw = RawEspSocket(cfg.local)
+            loop.add_reader(self._raw.fileno(), self._on_raw, self._raw)
+            for address in cfg.other_locals:
+                raw = self._other_raw[str(address)] = RawEspSocket(address)
+                loop.add_reader(raw.fileno(), self._on_raw, raw)
+        self._icmp = RawIpSender()
+        if cfg.clear_device is not None:
+            self._clear = RawIpSender(cfg.clear_device)
+        devices: dict[str, RawIpSender] = {}
+        for map_name, device in cfg.clear_devices:
+            if device not in devices:
+                devices[device] = RawIpSender(device)
+            self._clear_by_map.setdefault(map_name, devices[device])
+        for port in cfg.ike_ports:
+            endpoint = self._udp[port] = UdpEndpoint(cfg.local, port)
+            loop.add_reader(endpoint.fileno(), self._on_udp, endpoint)
+            for address in cfg.other_locals:
+                endpoint = self._other_udp[(str(address), port)] = UdpEndpoint(address, port)
+                loop.add_reader(endpoint.fileno(), self._on_udp, endpoint)
+
+    @property
+    def local_addresses(self) -> tuple[IPv4Address, ...]:
+        return (self.config.local, *self.config.other_locals)
+
+    def _endpoint(self, local_addr: str, port: int) -> UdpEndpoint | None:
+        """Our UDP socket on (address, port); "" or the first address: ``local``'s."""
+        if not local_addr or local_addr == str(self.config.local):
+            return self._udp.get(port)
+        return self._other_udp.get((local_addr, port))
+
+    def _esp_socket(self, local_addr: str) -> RawEspSocket | None:
+        if local_addr == str(self.config.local):
+            return self._raw
+        return self._other_raw.get(local_addr)
 
     async def close(self) -> None:
         """Stop reading, close every descriptor; the TUN device and its routes disappear."""
@@ -175,17 +216,22 @@ class Dataplane:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._housekeeping
             self._housekeeping = None
-        for closable in [self._raw, *self._udp.values(), self._tun]:
+        sockets: list[RawEspSocket | UdpEndpoint | TunDevice | None] = [self._raw, self._tun]
+        sockets += [*self._other_raw.values(), *self._udp.values(), *self._other_udp.values()]
+        for closable in sockets:
             if closable is None:
                 continue
             if self._loop is not None and closable.fileno() >= 0:
                 self._loop.remove_reader(closable.fileno())
             closable.close()
-        for sender in (self._icmp, self._clear):
+        for sender in {self._icmp, self._clear, *self._clear_by_map.values()}:
             if sender is not None:
                 sender.close()
         self._raw = self._icmp = self._clear = self._tun = None
         self._udp.clear()
+        self._other_udp.clear()
+        self._other_raw.clear()
+        self._clear_by_map.clear()
 
     async def __aenter__(self) -> Dataplane:
         await self.start()
@@ -273,17 +319,20 @@ class Dataplane:
             raise RuntimeError("data plane not started")
         await self._tun.remove_route(IPv4Network(network))
 
-    def send_ike(self, data: bytes, peer: tuple[str, int], local_port: int) -> bool:
-        """Send an IKE message from our port ``local_port`` (500, or 4500 with the marker)."""
-        endpoint = self._udp.get(local_port)
+    def send_ike(
+        self, data: bytes, peer: tuple[str, int], local_port: int, local_addr: str = ""
+    ) -> bool:
+        """Send an IKE message from our port ``local_port`` (500, or 4500 with the marker) of
+        our address ``local_addr`` ("": the first)."""
+        endpoint = self._endpoint(local_addr, local_port)
         if endpoint is None or not endpoint.send_ike(data, peer):
             return False
         self.stats.ike_out += 1
         return True
 
-    def send_nat_keepalive(self, peer: tuple[str, int]) -> bool:
-        """RFC 3948 section 2.3: one 0xFF byte from port 4500."""
-        endpoint = self._udp.get(NATT_PORT)
+    def send_nat_keepalive(self, peer: tuple[str, int], local_addr: str = "") -> bool:
+        """RFC 3948 section 2.3: one 0xFF byte from port 4500 (of ``local_addr``)."""
+        endpoint = self._endpoint(local_addr, NATT_PORT)
         if endpoint is None or not endpoint.send(NAT_KEEPALIVE, peer):
             return False
         self.stats.keepalives_out += 1
@@ -317,10 +366,18 @@ class Dataplane:
             self._acquire(decision.policy, key)
         elif verdict is Verdict.DISCARD:
             self.stats.drops[Drop.POLICY_DISCARD] += 1
-        elif self._clear is not None and self._clear.send(packet):
+        elif (clear := self._clear_sender(decision.policy)) is not None and clear.send(packet):
             self.stats.clear_out += 1  # no crypto map entry protects it: routed in the clear
         else:
             self.stats.drops[Drop.POLICY_BYPASS] += 1
+
+    def _clear_sender(self, policy: Policy | None) -> RawIpSender | None:
+        """The crypto interface a deny line's map is applied to, else ``clear_device``."""
+        if policy is not None and policy.tag:
+            sender = self._clear_by_map.get(policy.tag.rsplit(" ", 1)[0])
+            if sender is not None:
+                return sender
+        return self._clear
 
     def _protect(self, sa: EspSa, packet: bytes) -> None:
         max_inner, mss = self._limits.get(id(sa)) or (sa.max_inner(self.config.path_mtu), 0)
@@ -349,12 +406,13 @@ class Dataplane:
             if out is Drop.EXPIRED or out is Drop.SEQ_OVERFLOW:
                 self._spd.unbind(sa)  # new traffic now raises an Acquire (IOS renegotiates)
             return
-        remote = str(sa.remote)
+        remote, local = str(sa.remote), str(sa.local)
         if sa.encap is not None:
-            endpoint = self._udp.get(sa.encap.local_port)
+            endpoint = self._endpoint(local, sa.encap.local_port)
             sent = endpoint is not None and endpoint.send(out, (remote, sa.encap.remote_port))
         else:
-            sent = self._raw is not None and self._raw.send(out, remote)
+            raw = self._esp_socket(local) or self._raw
+            sent = raw is not None and raw.send(out, remote)
         if sent:
             self.stats.esp_out += 1
         else:
@@ -372,10 +430,7 @@ class Dataplane:
         self._on_event(Acquire(policy, key))
 
     # -- inbound path ----------------------------------------------------------------------
-    def _on_raw(self) -> None:
-        raw = self._raw
-        if raw is None:
-            return
+    def _on_raw(self, raw: RawEspSocket) -> None:
         for _ in range(self.config.batch):
             received = raw.recv()
             if received is None:
@@ -396,7 +451,7 @@ class Dataplane:
                 self.process_inbound(payload, peer[0], peer[1])
             elif kind is Kind.IKE:
                 self.stats.ike_in += 1
-                self._on_event(IkeDatagram(payload, peer, endpoint.port))
+                self._on_event(IkeDatagram(payload, peer, endpoint.port, str(endpoint.local)))
             elif kind is Kind.KEEPALIVE:
                 self.stats.keepalives_in += 1
             else:
@@ -479,12 +534,12 @@ class Dataplane:
         if interval and now - self._last_keepalive >= interval:
             self._last_keepalive = now
             peers = {
-                (str(sa.remote), sa.encap.remote_port)
+                (str(sa.remote), sa.encap.remote_port, str(sa.local))
                 for sa in self._outbound.values()
                 if sa.encap is not None
             }
-            for peer in sorted(peers):
-                self.send_nat_keepalive(peer)
+            for address, port, local in sorted(peers):
+                self.send_nat_keepalive((address, port), local)
         holddown = self.config.acquire_holddown
         self._acquired = {k: t for k, t in self._acquired.items() if now - t < holddown}
         self._unknown = {k: t for k, t in self._unknown.items() if now - t < 1.0}
