@@ -174,3 +174,37 @@ def test_packets_dropped_before_the_sa_existed_are_send_errors_until_cleared() -
     assert shown().ipsec[0].counters.send_errors == 2
     baseline.clear(plane.stats.acquire_drops, {"mymap 10"})  # clear crypto sa peer 172.18.124.159
     assert shown().ipsec[0].counters.send_errors == 0
+
+
+def test_flows_are_shown_on_the_interface_of_their_local_address() -> None:
+    """A crypto map on two interfaces: each flow's ``interface:`` block is the one whose
+    address the SA uses; an interface without SAs still gets its (empty) block."""
+    pair = Pair(seed_2611(), seed_3640(), seed=7)
+    assert pair.b.engine.initiate(pair.b.engine.policy.crypto_maps[0], FLOW_3640, pair.now)
+    pair.pump()
+    (up_a,) = pair.a.of(ChildSaUp)
+    sas = dataplane(up_a)
+    engine = pair.a.engine
+    flows = ipsec_flows(
+        engine.ipsec_sas(pair.now),
+        lambda spi, inbound: sas.get((spi, inbound)),
+        interface="Ethernet0/0",
+        interfaces={"192.0.2.1": "Ethernet0/0", VPN2611: "Ethernet1/0"},
+        acl_tags={"clientmap 1"},
+    )
+    assert [flow.interface for flow in flows] == ["Ethernet1/0"]
+    router = RouterInfo(
+        hostname="vpn2611", software_version="0.1.0", ios_version="12.2",
+        interfaces=(
+            InterfaceInfo("Ethernet0/0", "192.0.2.1/24", crypto_map="clientmap"),
+            InterfaceInfo("Ethernet1/0", f"{VPN2611}/24", crypto_map="clientmap"),
+        ),
+    )  # fmt: skip
+    snap = Snapshot(router, ipsec=flows, running_config=running_config("vpn2611"))
+    session = Session(FakeBackend(snap), privilege=ENABLE)
+    text = session.run_command("show crypto ipsec sa")
+    first, second = text.split("interface: ")[1:]
+    assert first.startswith("Ethernet0/0\n    Crypto map tag: clientmap, local addr. 192.0.2.1")
+    assert "pkts encaps" not in first
+    assert second.startswith(f"Ethernet1/0\n    Crypto map tag: clientmap, local addr. {VPN2611}")
+    assert f"local crypto endpt.: {VPN2611}, remote crypto endpt.: {VPN3640}" in second

@@ -300,3 +300,85 @@ def test_a_pair_every_entry_denies_is_bypassed() -> None:
 
 def flow(src: str, dst: str) -> FlowKey:
     return FlowKey(int(IPv4Address(src)), int(IPv4Address(dst)), 1, OPAQUE_PORT, OPAQUE_PORT)
+
+
+TWO_OUTSIDE = (
+    (SEED / "vpn2611.cfg")
+    .read_text()
+    .replace(
+        "crypto map clientmap 10 ipsec-isakmp dynamic dynmap",
+        "crypto map clientmap 2 ipsec-isakmp\n set peer 192.0.2.2\n set transform-set myset\n"
+        " match address 101\ncrypto map clientmap 10 ipsec-isakmp dynamic dynmap",
+    )
+    .replace(
+        "interface Serial0/0\n",
+        "interface Ethernet1/0\n ip address 192.0.2.1 255.255.255.0\n crypto map clientmap\n"
+        "interface Serial0/0\n",
+    )
+    .replace(
+        "access-list 100 ",
+        "access-list 101 permit ip 10.10.10.0 0.0.0.255 10.10.30.0 0.0.0.255\naccess-list 100 ",
+        1,
+    )
+    .replace(
+        "crypto isakmp key cisco123 address 172.18.124.199 no-xauth",
+        "crypto isakmp key cisco123 address 172.18.124.199 no-xauth\n"
+        "crypto isakmp key cisco456 address 192.0.2.2 no-xauth",
+    )
+)
+
+
+def test_the_same_map_on_two_interfaces_uses_each_interfaces_address() -> None:
+    """IOS: without ``local-address`` each interface's own address is the local address of
+    its traffic; the static entry initiates from the interface that reaches its peer, the
+    dynamic entries answer on both addresses."""
+    plan = build(parse_strict(TWO_OUTSIDE, "two.cfg"))
+    assert [(c.name, c.map_name, str(c.local_address)) for c in plan.crypto_interfaces] == [
+        ("Ethernet0/0", "clientmap", "172.18.124.159"),
+        ("Ethernet1/0", "clientmap", "192.0.2.1"),
+    ]
+    assert plan.local_addresses == (IPv4Address("172.18.124.159"), IPv4Address("192.0.2.1"))
+    assert plan.interface_of("192.0.2.1") == "Ethernet1/0"
+    assert not [w for w in plan.warnings if "Ethernet1/0" in w]
+    entries = [(e.seq, e.dynamic, str(e.local_address)) for e in plan.ike_policy.crypto_maps]
+    assert entries == [
+        (1, False, "172.18.124.159"),
+        (2, False, "192.0.2.1"),
+        (10, True, "172.18.124.159"),
+        (10, True, "192.0.2.1"),
+    ]
+    assert [p.tag for p in plan.spd] == ["clientmap 1", "clientmap 2"]  # the map's lines once
+    assert plan.tun_routes == (IPv4Network("10.10.20.0/24"), IPv4Network("10.10.30.0/24"))
+
+
+def test_local_address_makes_every_interface_of_the_map_use_one_address() -> None:
+    text = TWO_OUTSIDE.replace(
+        "interface Ethernet0/0\n",
+        "crypto map clientmap local-address Ethernet0/0\ninterface Ethernet0/0\n",
+    )
+    plan = build(parse_strict(text, "two.cfg"))
+    assert {str(c.local_address) for c in plan.crypto_interfaces} == {"172.18.124.159"}
+    assert plan.local_addresses == (IPv4Address("172.18.124.159"),)
+    assert {str(e.local_address) for e in plan.ike_policy.crypto_maps} == {"172.18.124.159"}
+
+
+def test_two_maps_on_two_interfaces_and_a_bad_local_address() -> None:
+    text = TWO_OUTSIDE.replace(
+        "interface Ethernet1/0\n ip address 192.0.2.1 255.255.255.0\n crypto map clientmap",
+        "interface Ethernet1/0\n ip address 192.0.2.1 255.255.255.0\n crypto map other",
+    ).replace(
+        "interface Ethernet0/0\n",
+        "crypto map other 5 ipsec-isakmp\n set peer 192.0.2.2\n set transform-set myset\n"
+        " match address 101\ncrypto map other local-address Loopback9\ninterface Ethernet0/0\n",
+    )
+    result = parse(text, "two.cfg")
+    assert result.errors == ()  # IOS takes the line; the interface may be created later
+    plan = build(result.config)
+    assert [(c.name, c.map_name, str(c.local_address)) for c in plan.crypto_interfaces] == [
+        ("Ethernet0/0", "clientmap", "172.18.124.159"),
+        ("Ethernet1/0", "other", "192.0.2.1"),
+    ]
+    assert any("local-address Loopback9" in w for w in plan.warnings)
+    other = [e for e in plan.ike_policy.crypto_maps if e.map_name == "other"]
+    assert [(e.seq, str(e.local_address)) for e in other] == [(5, "192.0.2.1")]
+    assert [p.tag for p in plan.spd] == ["clientmap 1", "clientmap 2", "other 5"]

@@ -20,6 +20,10 @@ What flows where::
   that no crypto map entry protects leaves in the clear through the crypto interface, and
   clear packets arriving there that an entry should have protected are dropped by FIB rules
   (:mod:`vpnrouter.router.inbound_check`), both only once the crypto interface is bound.
+- Crypto maps on several interfaces (``RouterPlan.crypto_interfaces``): the engine and the
+  data plane get every local address (ISAKMP listens on each), each bound interface has
+  its own inbound check over its map's lines and sends its map's deny traffic in the clear,
+  ``show`` puts each SA under the interface of its local address.
 - ``LogLine`` events go to the IOS-style log, filtered by ``--debug``.
 - Time is the loop's monotonic clock (``loop.time()``), randomness ``os.urandom``: this module
   and netio are the only ones that touch them.
@@ -63,9 +67,9 @@ from vpnrouter.netio.ikelink import IKE_PORT, EngineLink, esp_inbound, esp_pair,
 from vpnrouter.netio.loop import Dataplane, DataplaneConfig
 from vpnrouter.netio.manual import snapshot
 from vpnrouter.router.control import ControlServer
-from vpnrouter.router.inbound_check import InboundCheck, inbound_rules
+from vpnrouter.router.inbound_check import RULE_BASE, CheckRule, InboundCheck, inbound_rules
 from vpnrouter.router.ioslog import DEBUG_ALL, IosLogger
-from vpnrouter.router.policy_builder import RouterPlan
+from vpnrouter.router.policy_builder import CryptoInterface, RouterPlan
 from vpnrouter.router.snapshot import RouterFacts, SendErrorBaseline, build_snapshot, pools
 from vpnrouter.wire.constants import NotifyType, name_of
 
@@ -155,16 +159,25 @@ class Router:
         self._loop = asyncio.get_running_loop()
         self.started_at = self.now()
         plan = self.plan
+        addresses = plan.local_addresses
         self._engine = IkeEngine(
-            plan.ike_policy, [str(plan.local_address)], os.urandom, now=self.now(), aaa=self.aaa
+            plan.ike_policy, [str(a) for a in addresses], os.urandom, now=self.now(), aaa=self.aaa
         )
         self._engine.set_secrets_logging(LogFacility.SECRETS in self.log.debug)
         outside = self.interfaces.get(plan.crypto_interface)  # Linux name, if bound
         config = DataplaneConfig(
-            local=plan.local_address, tun_name=self.tun_name, clear_device=outside
+            local=addresses[0],
+            other_locals=addresses[1:],
+            tun_name=self.tun_name,
+            clear_device=outside,
+            clear_devices=tuple(
+                (c.map_name, self.interfaces[c.name])
+                for c in plan.crypto_interfaces
+                if c.name in self.interfaces
+            ),
         )
         check = InboundCheck(
-            inbound_rules(plan.spd, outside) if outside is not None else (),
+            self._inbound_rules(),
             lambda text: self.log.syslog(f"%VPNROUTER-4-INBOUND_CHECK: {text}"),
         )
         self._plane = Dataplane(config, self._on_dataplane, clock=self.now)
@@ -199,13 +212,33 @@ class Router:
             stack.push_async_callback(control.close)
             reporter = asyncio.create_task(self._link.report_traffic())
             stack.callback(reporter.cancel)
-            self.log.syslog(
-                f"%CRYPTO-6-ISAKMP_LISTEN: ISAKMP on {plan.crypto_interface}"
-                f" ({plan.local_address}) UDP {IKE_PORT}/4500, crypto map {plan.map_name}"
-            )
+            for crypto in self._crypto_interfaces():
+                self.log.syslog(
+                    f"%CRYPTO-6-ISAKMP_LISTEN: ISAKMP on {crypto.name}"
+                    f" ({crypto.local_address}) UDP {IKE_PORT}/4500, crypto map {crypto.map_name}"
+                )
             self._service()
             await stop.wait()
             await self._shutdown()
+
+    def _crypto_interfaces(self) -> tuple[CryptoInterface, ...]:
+        plan = self.plan
+        return plan.crypto_interfaces or (
+            CryptoInterface(
+                plan.crypto_interface, plan.map_name, plan.local_address, plan.local_network
+            ),
+        )
+
+    def _inbound_rules(self) -> tuple[CheckRule, ...]:
+        """The inbound check of each bound crypto interface, over its own map's lines."""
+        rules: list[CheckRule] = []
+        for crypto in self._crypto_interfaces():
+            linux = self.interfaces.get(crypto.name)
+            if linux is None:
+                continue
+            spd = [p for p in self.plan.spd if p.tag.rsplit(" ", 1)[0] == crypto.map_name]
+            rules += inbound_rules(spd, linux, RULE_BASE + len(rules))
+        return tuple(rules)
 
     async def _shutdown(self) -> None:
         """Tell the peers (Delete notifications), then let the data plane go."""
@@ -266,7 +299,8 @@ class Router:
         )  # fmt: skip
         self.log.debug_line(
             LogFacility.IPSEC,
-            f"IPSEC(sa_request): , (key eng. msg.) OUTBOUND local= {self.plan.local_address},"
+            f"IPSEC(sa_request): , (key eng. msg.) OUTBOUND local="
+            f" {entry.local_address or self.plan.local_address},"
             f" remote= {entry.peers[0] if entry.peers else '?'}, flow {flow.src} ->"
             f" {flow.dst} prot {flow.protocol}, crypto map {event.policy.tag}",
         )
@@ -375,6 +409,15 @@ class Router:
             "linux_interface": self.interfaces.get(plan.crypto_interface),
             "local_address": str(plan.local_address),
             "map_name": plan.map_name,
+            "crypto_interfaces": [
+                {
+                    "interface": c.name,
+                    "linux_interface": self.interfaces.get(c.name),
+                    "local_address": str(c.local_address),
+                    "map_name": c.map_name,
+                }
+                for c in self._crypto_interfaces()
+            ],
             "isakmp": [jsonable(row) for row in isakmp],
             "ipsec": ipsec,
             "clients": remote_access_clients(isakmp),
@@ -394,6 +437,10 @@ class Router:
             linux_names=self.interfaces,
             acl_tags=self._acl_tags,
             path_mtu=plane.config.path_mtu,
+            interface_of={
+                str(c.local_address): c.name
+                for c in reversed(self._crypto_interfaces())  # the first one wins
+            },
         )
 
         def lookup(spi: int, inbound: bool) -> EspSa | None:

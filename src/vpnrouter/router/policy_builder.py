@@ -7,8 +7,9 @@ only translates:
 - ``crypto isakmp key`` -> :class:`~vpnrouter.ike.policy.PreSharedKey` (by address) or
   :class:`~vpnrouter.ike.policy.HostnameKey` (``hostname NAME``),
 - ``crypto ipsec transform-set`` -> :class:`~vpnrouter.ike.policy.TransformSet` (ESP only),
-- the crypto map applied to the crypto interface, with its dynamic-map entries ->
-  :class:`~vpnrouter.ike.policy.CryptoMapEntry` (ACL lines -> ``TrafficSelector``),
+- the crypto maps applied to the crypto interfaces, with their dynamic-map entries ->
+  :class:`~vpnrouter.ike.policy.CryptoMapEntry` (ACL lines -> ``TrafficSelector``), each
+  with the local address IKE and ESP use for it (:class:`CryptoInterface`),
 - the same ACL lines -> the ordered SPD (``vpnrouter.esp.spd.Policy``), entry after entry in
   sequence number order, each line tagged ``"MAP SEQ"`` (the tag the data plane's acquire
   carries back): ``permit`` is PROTECT, ``deny`` is BYPASS, which the SPD reads the IOS way
@@ -19,6 +20,15 @@ only translates:
   ``backup-gateway`` lines), the crypto maps' client lines, ``crypto isakmp keepalive``
   (DPD), and (:func:`build_aaa`) users, AAA method lists and ``ip local pool`` lines for
   XAuth and Mode Config.
+
+Crypto maps on several interfaces, as IOS does ("Apply Crypto Map Sets to Interfaces", Cisco
+IOS 11.3 IPSec Network Security feature guide): each interface uses its own address "as the
+local address for IPSec traffic originating from or destined to that interface", unless
+``crypto map NAME local-address IF`` names an identifying interface, whose address all the
+interfaces sharing that map then use. A map on two interfaces without ``local-address``
+answers on both addresses (its dynamic entries are offered on each); a static entry initiates
+from the interface whose connected network holds its peer (where routing would send the
+packets), else from the first one.
 
 Anything the configuration asks for that we cannot do (AH, non-contiguous wildcards, port
 ranges in a crypto ACL, a crypto ACL covering the peer itself) is left out with a warning in
@@ -51,8 +61,21 @@ class PolicyBuildError(ValueError):
 
 
 @dataclass(frozen=True)
+class CryptoInterface:
+    """One interface with a crypto map: IKE and ESP for it use ``local_address`` (its own,
+    or the ``crypto map NAME local-address`` interface's)."""
+
+    name: str  # IOS name, e.g. "Ethernet0/0"
+    map_name: str
+    local_address: IPv4Address
+    network: IPv4Interface  # the interface's own address and prefix
+
+
+@dataclass(frozen=True)
 class RouterPlan:
-    """Everything the daemon needs from the configuration, IOS names kept for the logs."""
+    """Everything the daemon needs from the configuration, IOS names kept for the logs.
+    ``crypto_interface``, ``local_address``, ``local_network`` and ``map_name`` are the first
+    crypto interface's; ``crypto_interfaces`` has them all."""
 
     hostname: str
     crypto_interface: str  # IOS name, e.g. "Ethernet0/0"
@@ -63,6 +86,18 @@ class RouterPlan:
     spd: tuple[Policy, ...]
     tun_routes: tuple[IPv4Network, ...]
     warnings: tuple[str, ...] = ()
+    crypto_interfaces: tuple[CryptoInterface, ...] = ()
+
+    @property
+    def local_addresses(self) -> tuple[IPv4Address, ...]:
+        """Every address IKE and ESP use, the first crypto interface's first."""
+        found = [self.local_address, *(c.local_address for c in self.crypto_interfaces)]
+        return tuple(dict.fromkeys(found))
+
+    def interface_of(self, local: str) -> str | None:
+        """The (first) crypto interface whose local address is ``local``."""
+        return next((c.name for c in self.crypto_interfaces if str(c.local_address) == local),
+                    None)  # fmt: skip
 
 
 @dataclass
@@ -263,14 +298,17 @@ class _Builder:
         )
 
     def map_entries(
-        self, crypto_map: cfg.CryptoMap, local: IPv4Address
+        self, crypto_map: cfg.CryptoMap, used: list[CryptoInterface]
     ) -> tuple[ike.CryptoMapEntry, ...]:
+        """The map's entries; ``used``: the crypto interfaces it is applied to."""
+        locals_ = list(dict.fromkeys(c.local_address for c in used))
         entries: list[ike.CryptoMapEntry] = []
         for entry in crypto_map.entries:
             if entry.dynamic_map is not None:
-                entries += self._dynamic_entries(
-                    crypto_map.name, entry.seq, entry.dynamic_map, local
-                )
+                for local in locals_:
+                    entries += self._dynamic_entries(
+                        crypto_map.name, entry.seq, entry.dynamic_map, local
+                    )
                 continue
             if not entry.peers:
                 self.warn(f"crypto map {crypto_map.name} {entry.seq}: no peer set: ignored")
@@ -289,7 +327,7 @@ class _Builder:
                     pfs_group=entry.pfs_group,
                     lifetime_seconds=entry.lifetime_seconds,
                     lifetime_kilobytes=entry.lifetime_kilobytes,
-                    local_address=local,
+                    local_address=_initiating_address(used, entry.peers[0]),
                 )
             )
         return tuple(entries)
@@ -376,6 +414,39 @@ def _covering(entry: cfg.AclEntry) -> Selector:
     )
 
 
+def _initiating_address(used: list[CryptoInterface], peer: IPv4Address) -> IPv4Address:
+    """Where a static entry initiates from: the interface whose network holds the peer."""
+    on_link = next((c for c in used if peer in c.network.network), used[0])
+    return on_link.local_address
+
+
+def crypto_interfaces(
+    config: cfg.RunningConfig, warn: Callable[[str], None]
+) -> list[CryptoInterface]:
+    """Every interface with an address and a defined crypto map, with its local address."""
+    found: list[CryptoInterface] = []
+    for interface in config.crypto_interfaces():
+        if interface.address is None or interface.crypto_map is None:
+            warn(f"crypto map on {interface.name} ignored: the interface has no address")
+            continue
+        crypto_map = config.crypto_map(interface.crypto_map)
+        if crypto_map is None:
+            warn(f"crypto map {interface.crypto_map} on {interface.name} is not defined: ignored")
+            continue
+        local = interface.address.ip
+        if crypto_map.local_address is not None:
+            named = config.interface(crypto_map.local_address)
+            if named is not None and named.address is not None:
+                local = named.address.ip
+            else:
+                warn(
+                    f"crypto map {crypto_map.name} local-address {crypto_map.local_address}:"
+                    f" no such interface with an address, {interface.name} uses its own"
+                )
+        found.append(CryptoInterface(interface.name, crypto_map.name, local, interface.address))
+    return found
+
+
 def crypto_interface(config: cfg.RunningConfig) -> cfg.Interface:
     """The interface whose address IKE and ESP use: the first one with a crypto map."""
     candidates = [i for i in config.crypto_interfaces() if i.address is not None]
@@ -390,15 +461,20 @@ def build(config: cfg.RunningConfig) -> RouterPlan:
     interface = crypto_interface(config)
     if interface.address is None or interface.crypto_map is None:  # crypto_interface checked
         raise PolicyBuildError(f"{interface.name} has no address or no crypto map")
-    for other in config.crypto_interfaces()[1:]:
-        builder.warn(f"crypto map on {other.name} ignored: one crypto interface is supported")
-    crypto_map = config.crypto_map(interface.crypto_map)
-    if crypto_map is None:
+    if config.crypto_map(interface.crypto_map) is None:
         raise PolicyBuildError(
             f"crypto map {interface.crypto_map} is applied to {interface.name} but not defined"
         )
-    local = interface.address.ip
-    entries = builder.map_entries(crypto_map, local)
+    used = crypto_interfaces(config, builder.warn)
+    first = used[0]
+    entries: tuple[ike.CryptoMapEntry, ...] = ()
+    spd: list[Policy] = []
+    for name in dict.fromkeys(c.map_name for c in used):
+        crypto_map = config.crypto_map(name)
+        if crypto_map is None:  # crypto_interfaces() kept only defined maps
+            continue
+        entries += builder.map_entries(crypto_map, [c for c in used if c.map_name == name])
+        spd += builder.spd(crypto_map)
     policy = ike.IkePolicy(
         isakmp_policies=builder.isakmp_policies(),
         preshared_keys=builder.preshared_keys(),
@@ -411,20 +487,20 @@ def build(config: cfg.RunningConfig) -> RouterPlan:
         client_maps=builder.client_maps(),
         dpd=builder.dpd(),
     )
-    spd = builder.spd(crypto_map)
     peers = [IPv4Network(peer) for e in entries for peer in e.peers]
     connected = [i.address.network for i in config.interfaces if i.address is not None]
     routes = builder.tun_routes(spd, peers + connected)
     return RouterPlan(
         hostname=config.hostname,
-        crypto_interface=interface.name,
-        local_address=local,
-        local_network=interface.address,
-        map_name=crypto_map.name,
+        crypto_interface=first.name,
+        local_address=first.local_address,
+        local_network=first.network,
+        map_name=first.map_name,
         ike_policy=policy,
         spd=tuple(spd),
         tun_routes=tuple(routes),
         warnings=tuple(builder.warnings),
+        crypto_interfaces=tuple(used),
     )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import platform
 import sys
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from vpnrouter import __version__
 from vpnrouter.aaa import Aaa
@@ -46,6 +46,14 @@ class RouterFacts:
     linux_names: Mapping[str, str]  # IOS interface name -> Linux interface
     acl_tags: Collection[str]  # "MAP SEQ" of the SPD's PROTECT policies
     path_mtu: int = 1500
+    # local address -> IOS interface, when crypto maps are on several interfaces
+    interface_of: Mapping[str, str] = field(default_factory=dict)
+
+    def interface_for(self, local: str) -> str | None:
+        """The crypto interface whose address (or local-address) ``local`` is."""
+        if local == self.local_address:
+            return self.crypto_interface
+        return self.interface_of.get(local)
 
 
 class SendErrorBaseline:
@@ -134,7 +142,7 @@ def build_snapshot(
         ike_sa(
             row,
             now,
-            interface=facts.crypto_interface if row.local == facts.local_address else None,
+            interface=facts.interface_for(row.local),
             username=row.username or None,
             group_name=row.group_name or None,
             assigned_address=str(row.assigned_address) if row.assigned_address else None,
@@ -146,6 +154,7 @@ def build_snapshot(
         ipsec_rows,
         lookup,
         interface=facts.crypto_interface,
+        interfaces={facts.local_address: facts.crypto_interface, **facts.interface_of},
         acl_tags=facts.acl_tags,
         path_mtu=facts.path_mtu,
         acquire_drops=acquire_drops,

@@ -5,10 +5,12 @@ For the router's ``snapshot`` control request (docs/CONTRACTS.md, "control socke
 - ``ike_sa(row, now, interface=..., username=..., group_name=..., assigned_address=...)``:
   an ``ike.snapshots.IsakmpSaSnapshot`` as an ``IkeSa`` (capabilities from NAT-T, XAuth,
   Mode Config and the DPD vendor ID).
-- ``ipsec_flows(rows, lookup, interface=..., acl_tags=..., path_mtu=...)``: the
-  ``IpsecSaSnapshot`` pairs grouped the way ``show crypto ipsec sa`` groups them (one block
-  per crypto map entry, peer and proxy identities; a rekey adds SAs to the block), with the
-  counters of the data plane's SAs (``lookup(spi, inbound) -> esp.sa.EspSa | None``).
+- ``ipsec_flows(rows, lookup, interface=..., interfaces=..., acl_tags=..., path_mtu=...)``:
+  the ``IpsecSaSnapshot`` pairs, each flow on the crypto interface of its local address
+  (``interfaces``: local address -> IOS name, else ``interface``), grouped the way
+  ``show crypto ipsec sa`` groups them (one block per crypto map entry, peer and proxy
+  identities; a rekey adds SAs to the block), with the counters of the data plane's SAs
+  (``lookup(spi, inbound) -> esp.sa.EspSa | None``).
   ``acl_tags`` are the ``"MAP SEQ"`` entries whose SPD policies come from a crypto ACL
   (``flags={origin_is_acl,}``); the others (dynamic maps) print ``flags={}``.
   ``acquire_drops`` (by ``"MAP SEQ"``) are the packets the data plane dropped because the
@@ -151,6 +153,7 @@ def ipsec_flows(
     lookup: SaLookup,
     *,
     interface: str,
+    interfaces: Mapping[str, str] | None = None,
     acl_tags: Collection[str] = (),
     path_mtu: int = 1500,
     media_mtu: int = 1500,
@@ -172,7 +175,7 @@ def ipsec_flows(
         sel = row.selector
         flows.append(
             IpsecFlow(
-                interface=interface,
+                interface=(interfaces or {}).get(row.local, interface),
                 map_name=row.map_name,
                 map_seq=row.map_seq,
                 local_address=row.local,
