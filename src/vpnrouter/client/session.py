@@ -57,7 +57,7 @@ from vpnrouter.ike.events import (
 from vpnrouter.ike.policy import IOS_DEFAULT_LIFETIME, DpdPolicy, IkePolicy, RetransmitPolicy
 from vpnrouter.ike.snapshots import IsakmpSaSnapshot
 from vpnrouter.netio.events import DataplaneEvent, IkeDatagram, SaLifetime, UnknownSpi
-from vpnrouter.netio.ikelink import EngineLink, esp_inbound, esp_pair
+from vpnrouter.netio.ikelink import EngineLink, LinkedParts, esp_inbound, esp_pair
 from vpnrouter.netio.loop import Dataplane, DataplaneConfig
 
 DEFAULT_TUN: Final = "cipsec0"  # the Cisco VPN Client for Linux's virtual adapter
@@ -150,12 +150,14 @@ def client_policy(settings: SessionSettings) -> IkePolicy:
     )
 
 
-class ClientSession:
+class ClientSession(LinkedParts):
     """The engine and the data plane of one connection; ``async with`` starts and closes it.
 
     ``log`` receives the engine's log lines (``LogLine``); the connect flow reads the other
     events with :meth:`next_event`.
     """
+
+    not_running = "session not started"
 
     def __init__(
         self,
@@ -165,6 +167,7 @@ class ClientSession:
         secrets_logging: bool = False,
         random_bytes: Callable[[int], bytes] = os.urandom,
     ) -> None:
+        super().__init__()
         self.settings = settings
         self.log = log
         self.secrets_logging = secrets_logging
@@ -180,34 +183,8 @@ class ClientSession:
         self.heard_from_gateway = False
         self.started_at = 0.0
         self.connected_at: float | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._engine: IkeEngine | None = None
-        self._plane: Dataplane | None = None
-        self._link: EngineLink | None = None
         self._reporter: asyncio.Task[None] | None = None
         self._hash_failures = 0
-
-    # -- clock and parts ----------------------------------------------------------------------
-    def now(self) -> float:
-        return self._loop.time() if self._loop is not None else 0.0
-
-    @property
-    def engine(self) -> IkeEngine:
-        if self._engine is None:
-            raise RuntimeError("session not started")
-        return self._engine
-
-    @property
-    def plane(self) -> Dataplane:
-        if self._plane is None:
-            raise RuntimeError("session not started")
-        return self._plane
-
-    @property
-    def link(self) -> EngineLink:
-        if self._link is None:
-            raise RuntimeError("session not started")
-        return self._link
 
     # -- lifecycle ----------------------------------------------------------------------------
     async def start(self) -> None:

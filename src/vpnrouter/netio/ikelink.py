@@ -16,6 +16,8 @@ Shared by the router daemon (``vpnrouter.router.daemon``) and the remote-access 
 - :func:`esp_pair` builds the data plane's two ESP SAs from a ``ChildSaUp`` event,
   :func:`esp_inbound` the inbound one a quick mode responder accepts on from QM2 on
   (``InboundSaUp``).
+- :class:`LinkedParts` holds the loop, engine, data plane and link of a running router or
+  client, with the loop's clock.
 - :func:`jsonable` turns snapshots (dataclasses of addresses, bytes, enums) into JSON data.
 
 Time is the loop's monotonic clock, as given by ``clock``; randomness is the engine's.
@@ -213,3 +215,37 @@ class EngineLink:
             for sa in plane.outbound_sas:
                 self.report(sa.spi, False)
             self.service()
+
+
+class LinkedParts:
+    """The running parts a router or client owns once started: its loop (and clock), engine,
+    data plane and link. Asking for a part before start raises ``RuntimeError(not_running)``."""
+
+    not_running = "not running"
+
+    def __init__(self) -> None:
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._engine: IkeEngine | None = None
+        self._plane: Dataplane | None = None
+        self._link: EngineLink | None = None
+
+    def now(self) -> float:
+        return self._loop.time() if self._loop is not None else 0.0
+
+    @property
+    def engine(self) -> IkeEngine:
+        if self._engine is None:
+            raise RuntimeError(self.not_running)
+        return self._engine
+
+    @property
+    def plane(self) -> Dataplane:
+        if self._plane is None:
+            raise RuntimeError(self.not_running)
+        return self._plane
+
+    @property
+    def link(self) -> EngineLink:
+        if self._link is None:
+            raise RuntimeError(self.not_running)
+        return self._link

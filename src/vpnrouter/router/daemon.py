@@ -63,7 +63,14 @@ from vpnrouter.ike.events import (
 from vpnrouter.ike.policy import CryptoMapEntry, Flow
 from vpnrouter.ike.snapshots import IsakmpSaSnapshot
 from vpnrouter.netio.events import Acquire, DataplaneEvent, IkeDatagram, SaLifetime, UnknownSpi
-from vpnrouter.netio.ikelink import IKE_PORT, EngineLink, esp_inbound, esp_pair, jsonable
+from vpnrouter.netio.ikelink import (
+    IKE_PORT,
+    EngineLink,
+    LinkedParts,
+    esp_inbound,
+    esp_pair,
+    jsonable,
+)
 from vpnrouter.netio.loop import Dataplane, DataplaneConfig
 from vpnrouter.netio.manual import snapshot
 from vpnrouter.router.control import ControlServer
@@ -96,8 +103,10 @@ def remote_access_clients(rows: list[IsakmpSaSnapshot]) -> list[dict[str, Any]]:
     ]
 
 
-class Router:
+class Router(LinkedParts):
     """One running router. ``run()`` returns after ``stop`` is set, everything closed."""
+
+    not_running = "router not running"
 
     def __init__(
         self,
@@ -111,6 +120,7 @@ class Router:
         config: RunningConfig | None = None,
         config_file: str = "",
     ) -> None:
+        super().__init__()
         self.plan = plan
         self.aaa = aaa
         self.config = config if config is not None else RunningConfig(hostname=plan.hostname)
@@ -124,35 +134,9 @@ class Router:
         }
         self._acl_tags = {p.tag for p in plan.spd if p.action is Action.PROTECT}
         self._send_errors = SendErrorBaseline()  # acquire drops shown since clear crypto sa
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._engine: IkeEngine | None = None
-        self._plane: Dataplane | None = None
-        self._link: EngineLink | None = None
         self._routes: dict[IPv4Network, int] = {}  # routes added for dynamic SAs: refcount
         self._tasks: set[asyncio.Task[None]] = set()
         self.started_at = 0.0
-
-    # -- clock ------------------------------------------------------------------------------
-    def now(self) -> float:
-        return self._loop.time() if self._loop is not None else 0.0
-
-    @property
-    def engine(self) -> IkeEngine:
-        if self._engine is None:
-            raise RuntimeError("router not running")
-        return self._engine
-
-    @property
-    def plane(self) -> Dataplane:
-        if self._plane is None:
-            raise RuntimeError("router not running")
-        return self._plane
-
-    @property
-    def link(self) -> EngineLink:
-        if self._link is None:
-            raise RuntimeError("router not running")
-        return self._link
 
     # -- lifecycle --------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
